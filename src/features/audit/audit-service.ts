@@ -1,0 +1,98 @@
+import type { Clock } from '../../platform/clock.js';
+import type { Db, Queryable } from '../../platform/db/database.js';
+import { newId } from '../../platform/ids.js';
+import {
+  type AuditEvent,
+  type AuditInput,
+  type AuditRecord,
+  type ChainBreak,
+  canonicalJson,
+  findChainBreak,
+  GENESIS_HASH,
+  hashEvent,
+} from './audit.js';
+import { type AuditQuery, advanceHead, insertEvent, listEvents, readBatch, readHead } from './audit-store.js';
+
+/**
+ * Appends events to the hash chain. Callers pass their open transaction so that the event commits or rolls
+ * back together with the change it records.
+ */
+export class AuditLog {
+  constructor(private readonly deps: { clock: Clock }) {}
+
+  async record(trx: Queryable, input: AuditInput): Promise<AuditRecord> {
+    const { seq, prevHash } = await advanceHead(trx);
+    const at = this.deps.clock.now();
+    const unhashed = {
+      seq,
+      id: newId(at),
+      at: at.toISOString(),
+      actor: input.actor,
+      action: input.action,
+      subjectType: input.subjectType,
+      subjectId: input.subjectId,
+      before: input.before === undefined ? null : canonicalJson(input.before),
+      after: input.after === undefined ? null : canonicalJson(input.after),
+      prevHash,
+    };
+    const record = { ...unhashed, hash: hashEvent(unhashed) };
+    await insertEvent(trx, record);
+    return record;
+  }
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  events: number;
+  headHash: string;
+  firstBroken: ChainBreak | null;
+}
+
+export function toEvent(r: AuditRecord): AuditEvent {
+  return {
+    seq: r.seq,
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subjectType: r.subjectType,
+    subjectId: r.subjectId,
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+    hash: r.hash,
+  };
+}
+
+export class AuditService {
+  constructor(private readonly deps: { db: Db }) {}
+
+  async list(q: AuditQuery): Promise<AuditEvent[]> {
+    return (await listEvents(this.deps.db, q)).map(toEvent);
+  }
+
+  /** Re-hashes the whole chain in batches (flat memory) and names the first event that does not fit. */
+  async verify(): Promise<VerifyResult> {
+    const { db } = this.deps;
+    let last = { seq: 0, hash: GENESIS_HASH };
+    let count = 0;
+    for (;;) {
+      const batch = await readBatch(db, last.seq, 2000);
+      if (batch.length === 0) break;
+      const result = findChainBreak(batch, last);
+      if (result.break) return { ok: false, events: count, headHash: last.hash, firstBroken: result.break };
+      count += batch.length;
+      last = result.last;
+    }
+    const head = await readHead(db);
+    if (head.seq !== last.seq || head.hash !== last.hash) {
+      const missing = head.seq > last.seq ? `events #${last.seq + 1}..#${head.seq} are missing` : 'the head does not match';
+      return {
+        ok: false,
+        events: count,
+        headHash: last.hash,
+        firstBroken: { seq: last.seq + 1, id: '', reason: `the chain ends early: ${missing}` },
+      };
+    }
+    return { ok: true, events: count, headHash: last.hash, firstBroken: null };
+  }
+}

@@ -1,0 +1,86 @@
+import Value from 'typebox/value';
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { AppError, type ErrorDetail } from '../../platform/errors.js';
+import { describeSchemaErrors, type FieldProblem, formatPath } from '../../platform/validation.js';
+import { semanticProblems } from './config-rules.js';
+import { type ConfigFile, ConfigSchema } from './config-schema.js';
+
+/**
+ * Parses railyard.yaml text, validates it against the schema and the cross-reference rules, and reports
+ * every problem at its file:line:column. Pure: the caller reads the file.
+ */
+export function parseConfig(text: string, file: string): ConfigFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return { file, line: pos?.line, column: pos?.col, message: e.message.split('\n')[0] ?? e.message };
+    });
+    throw invalid(file, details);
+  }
+  const value: unknown = doc.toJS() ?? {};
+  const locate = (p: FieldProblem): ErrorDetail => {
+    const node = nodeAt(doc.contents, p.path, p.atKey === true);
+    const offset = node?.range?.[0];
+    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+    return { file, line: pos?.line, column: pos?.col, path: formatPath(p.path), message: p.message };
+  };
+
+  if (!Value.Check(ConfigSchema, value)) {
+    const problems = describeSchemaErrors(
+      Value.Errors(ConfigSchema, value) as Iterable<{ keyword: string; instancePath: string; params: Record<string, unknown> }>,
+      (path) => valueAt(value, path),
+      (path) => allowedKeys(path),
+    );
+    throw invalid(file, problems.map(locate));
+  }
+  const problems = semanticProblems(value);
+  if (problems.length > 0) throw invalid(file, problems.map(locate));
+  return value;
+}
+
+function invalid(file: string, details: ErrorDetail[]): AppError {
+  const n = details.length;
+  return new AppError('config_invalid', `${file} has ${n} problem${n === 1 ? '' : 's'}`, details);
+}
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let v = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+/** The field names the schema allows at a path, for "did you mean" hints. */
+function allowedKeys(path: (string | number)[]): string[] {
+  let schema: unknown = ConfigSchema;
+  for (const seg of path) {
+    const s = schema as { properties?: Record<string, unknown>; items?: unknown };
+    schema = typeof seg === 'number' ? s.items : s.properties?.[seg];
+    if (!schema) return [];
+  }
+  return Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
+}
+
+/** The YAML node at a path (or the key node of its last segment); falls back to the nearest parent. */
+function nodeAt(root: unknown, path: (string | number)[], atKey: boolean): Node | undefined {
+  let node: unknown = root;
+  let found: Node | undefined = isNode(root) ? root : undefined;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+    } else if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === seg);
+      if (!pair) return found;
+      node = atKey && i === path.length - 1 ? pair.key : pair.value;
+    } else {
+      return found;
+    }
+    if (isNode(node)) found = node;
+  }
+  return found;
+}

@@ -1,0 +1,95 @@
+import type { Clock } from '../../platform/clock.js';
+import { archiveByKey, type DeclaredTable } from '../../platform/db/archive.js';
+import type { Db, Queryable } from '../../platform/db/database.js';
+import { canonicalJson } from '../audit/audit.js';
+import type { AuditLog } from '../audit/audit-service.js';
+import { storedEnvironments, storedTracks, upsertEnvironment, upsertTrack } from '../environments/environment-store.js';
+import { replaceDependencies, storedProducts, upsertProduct } from '../products/product-store.js';
+import { storedTrains, upsertTrain } from '../releases/train-store.js';
+import {
+  type CurrentState,
+  type DesiredState,
+  type EnvironmentSpec,
+  KINDS,
+  type Kind,
+  normalize,
+  type Plan,
+  type ProductSpec,
+  planChanges,
+  specsOf,
+  type TrackSpec,
+  type TrainSpec,
+} from './config-plan.js';
+
+export interface ApplyResult extends Plan {
+  dryRun: boolean;
+  file: string;
+}
+
+/** Applies railyard.yaml: validate, compare with what is stored, then change everything in one transaction. */
+export class ConfigService {
+  constructor(private readonly deps: { db: Db; clock: Clock; audit: AuditLog }) {}
+
+  async apply(text: string, file: string, options: { dryRun: boolean }, actor: string): Promise<ApplyResult> {
+    // The YAML parser and schema validator load here, not at start-up: most commands never need them.
+    const { parseConfig } = await import('./config-document.js');
+    const desired = normalize(parseConfig(text, file));
+    if (options.dryRun) {
+      return { ...planChanges(desired, await currentState(this.deps.db)), dryRun: true, file };
+    }
+    return this.deps.db.transaction().execute(async (trx) => {
+      const plan = planChanges(desired, await currentState(trx));
+      await this.execute(trx, desired, plan, actor);
+      return { ...plan, dryRun: false, file };
+    });
+  }
+
+  private async execute(trx: Queryable, desired: DesiredState, plan: Plan, actor: string): Promise<void> {
+    const now = this.deps.clock.now().toISOString();
+    const specs = new Map<string, { key: string }>();
+    for (const kind of KINDS) for (const spec of specsOf(desired, kind)) specs.set(`${kind}:${spec.key}`, spec);
+    const upsert: Record<Kind, (spec: never, json: string) => Promise<string>> = {
+      environment: (spec: EnvironmentSpec, json) => upsertEnvironment(trx, spec, json, now),
+      track: (spec: TrackSpec, json) => upsertTrack(trx, spec, json, now),
+      product: (spec: ProductSpec, json) => upsertProduct(trx, spec, json, now),
+      train: (spec: TrainSpec, json) => upsertTrain(trx, spec, json, now),
+    };
+    const record = (kind: Kind, id: string, action: string, before: unknown, after: unknown) =>
+      this.deps.audit.record(trx, { actor, action: `${kind}.${action}`, subjectType: kind, subjectId: id, before, after });
+
+    // Creates and updates in dependency order: environments before the tracks that list them, products
+    // before their dependencies and the trains they ride.
+    for (const kind of KINDS) {
+      for (const item of plan.items.filter((i) => i.kind === kind && (i.action === 'create' || i.action === 'update'))) {
+        const spec = specs.get(`${kind}:${item.key}`) as never;
+        const id = await upsert[kind](spec, canonicalJson(spec));
+        const before =
+          item.action === 'update' || item.restore ? Object.fromEntries(item.changes.map((c) => [c.field, c.from])) : undefined;
+        await record(kind, id, item.restore ? 'restored' : `${item.action}d`, before, spec);
+      }
+      if (kind === 'product') {
+        const declared = plan.items.filter((i) => i.kind === 'product' && i.action !== 'delete' && i.action !== 'unchanged');
+        await replaceDependencies(trx, new Map(declared.map((i) => [i.key, (specs.get(`product:${i.key}`) as ProductSpec).dependsOn])));
+      }
+    }
+    // Deletes archive, in the reverse order.
+    for (const kind of [...KINDS].reverse()) {
+      for (const item of plan.items.filter((i) => i.kind === kind && i.action === 'delete')) {
+        const id = await archiveByKey(trx, TABLES[kind], item.key, now);
+        if (id) await record(kind, id, 'archived', { key: item.key }, undefined);
+      }
+    }
+  }
+}
+
+const TABLES: Record<Kind, DeclaredTable> = { environment: 'environments', track: 'tracks', product: 'products', train: 'trains' };
+
+async function currentState(db: Queryable): Promise<CurrentState> {
+  const [environment, track, product, train] = await Promise.all([
+    storedEnvironments(db),
+    storedTracks(db),
+    storedProducts(db),
+    storedTrains(db),
+  ]);
+  return { environment, track, product, train };
+}

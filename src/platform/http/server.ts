@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { auditRoutes } from '../../features/audit/audit-routes.js';
+import { configRoutes } from '../../features/config/config-routes.js';
+import { deploymentRoutes } from '../../features/deployments/deployment-routes.js';
+import { portfolioRoutes } from '../../features/portfolio/portfolio-routes.js';
+import { catalogRoutes } from '../../features/products/catalog-routes.js';
+import { releaseRoutes } from '../../features/releases/release-routes.js';
+import type { Services } from '../container.js';
+import { AppError, type ErrorDetail, isAppError } from '../errors.js';
+import { newId } from '../ids.js';
+import { packageRoot } from '../paths.js';
+import { describeSchemaErrors, formatPath, type SchemaError } from '../validation.js';
+import type { App } from './app.js';
+
+export interface ServerOptions {
+  /** pino logger options, or false for none (tests). */
+  logger?: boolean | { level: string };
+  /** Folder with the built dashboard; served at `/` when present. */
+  webRoot?: string;
+  version?: string;
+}
+
+export async function buildServer(services: Services, options: ServerOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: () => newId(),
+    bodyLimit: 10 * 1024 * 1024,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Deny by default: a route that declares neither a permission nor `public: true` does not start.
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { permission?: string; public?: boolean } | undefined;
+    if (!config?.permission && !config?.public && !route.url.startsWith('/documentation')) {
+      throw new Error(`route ${route.method} ${route.url} declares no permission (set config.permission or config.public)`);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+
+  const { default: swagger } = await import('@fastify/swagger');
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Railyard API',
+        version: options.version ?? '0.0.0',
+        description: 'Release management: products, environments, releases, deployments, audit.',
+      },
+    },
+  });
+
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => {
+    await services.database.db.selectFrom('audit_head').select('seq').executeTakeFirst();
+    return { status: 'ok', database: services.database.dialect };
+  });
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      const scoped = api as unknown as App;
+      catalogRoutes(scoped, services);
+      releaseRoutes(scoped, services);
+      deploymentRoutes(scoped, services);
+      portfolioRoutes(scoped, services);
+      auditRoutes(scoped, services);
+      configRoutes(scoped, services);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await serveDashboard(app, options.webRoot ?? defaultWebRoot());
+  return app;
+}
+
+function defaultWebRoot(): string {
+  return join(packageRoot(), 'dist', 'web');
+}
+
+async function serveDashboard(app: App, root: string): Promise<void> {
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/plain').send('Railyard API is running. The dashboard is not built: run `npm run build`.\n'),
+    );
+    return;
+  }
+  const { default: fastifyStatic } = await import('@fastify/static');
+  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
+  // The dashboard routes in the browser: any other GET that is not the API gets the app shell.
+  app.get('/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    if (request.url.startsWith('/api/')) {
+      throw new AppError('not_found', `no route GET ${request.url.split('?')[0]}`);
+    }
+    return reply.sendFile('index.html');
+  });
+}
+
+function sendError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const errorId = newId();
+  let body: { code: string; message: string; details: ErrorDetail[] };
+  let status: number;
+  const fe = error as FastifyError & { validationContext?: string };
+  if (isAppError(error)) {
+    status = error.status;
+    body = { code: error.code, message: error.message, details: error.details };
+  } else if (fe.validation) {
+    const where = fe.validationContext ?? 'body';
+    const input = (request as unknown as Record<string, unknown>)[where === 'querystring' ? 'query' : where];
+    const problems = describeSchemaErrors(
+      fe.validation as unknown as SchemaError[],
+      (path) => path.reduce<unknown>((v, seg) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined), input),
+      () => [],
+    );
+    const details = problems.map((p) => ({ path: [where, formatPath(p.path)].filter(Boolean).join('.'), message: p.message }));
+    status = 400;
+    body = { code: 'validation_failed', message: details.map((d) => `${d.path}: ${d.message}`).join('; ') || 'invalid request', details };
+  } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    status = fe.statusCode;
+    body = { code: status === 404 ? 'not_found' : 'bad_request', message: fe.message, details: [] };
+  } else {
+    status = 500;
+    body = { code: 'internal', message: `internal error; quote errorId ${errorId} when reporting it`, details: [] };
+    request.log.error({ err: error, errorId }, 'unhandled error');
+  }
+  if (status < 500) request.log.info({ errorId, code: body.code }, body.message);
+  return reply.status(status).send({ error: { ...body, errorId } });
+}
