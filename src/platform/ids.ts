@@ -1,17 +1,18 @@
-import { monotonicFactory, ulid } from 'ulid';
+import { incrementBase32, TIME_LEN, ulid } from 'ulid';
 
-const next = monotonicFactory();
-let lastTime = 0;
+/** The last id made for each recent millisecond, so ids of one millisecond sort in creation order. */
+const lastByTime = new Map<number, string>();
 
 /**
- * A new ULID: sortable by creation time, so "newest first" is "highest id first". Ids made in one
- * millisecond stay in creation order; an id for an earlier time (loading dated history) gets that time.
+ * A new ULID: sortable by creation time, so "newest first" is "highest id first". Ids made for the same
+ * millisecond (including a past one, when dated history is loaded) sort in the order they were made.
  */
 export function newId(at?: Date): string {
   const time = at ? at.getTime() : Date.now();
-  if (time >= lastTime) {
-    lastTime = time;
-    return next(time);
-  }
-  return ulid(time);
+  const last = lastByTime.get(time);
+  const id = last ? last.slice(0, TIME_LEN) + incrementBase32(last.slice(TIME_LEN)) : ulid(time);
+  lastByTime.delete(time);
+  lastByTime.set(time, id);
+  if (lastByTime.size > 256) lastByTime.delete(lastByTime.keys().next().value as number);
+  return id;
 }

@@ -30,6 +30,16 @@ export function formatPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${seg}` : seg), '');
 }
 
+/** The field names a JSON Schema allows at a path inside the value it describes, for "did you mean" hints. */
+export function allowedKeysIn(schema: unknown, path: readonly (string | number)[]): string[] {
+  let node = schema as { properties?: Record<string, unknown>; items?: unknown } | undefined;
+  for (const seg of path) {
+    node = (typeof seg === 'number' ? node?.items : node?.properties?.[seg]) as typeof node;
+    if (!node) return [];
+  }
+  return Object.keys(node?.properties ?? {});
+}
+
 /** Ranks what a schema allows at a position so that near-misses can be suggested. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -97,7 +107,7 @@ export function describeSchemaErrors(
           const hint = closest(name, allowed);
           const msg = hint
             ? `unknown field '${name}' (did you mean '${hint}'?)`
-            : `unknown field '${name}' (allowed: ${allowed.join(', ')})`;
+            : `unknown field '${name}'${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
           push({ path: [...path, name], message: msg, atKey: true });
         }
         break;

@@ -14,8 +14,8 @@ export function parseConfig(text: string, file: string): ConfigFile {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { file, line: pos?.line, column: pos?.col, message: e.message.split('\n')[0] ?? e.message };
+      const pos = lineCounter.linePos(e.pos[0]);
+      return { file, line: pos.line, column: pos.col, message: e.message.split('\n')[0] ?? e.message };
     });
     throw invalid(file, details);
   }
@@ -31,7 +31,7 @@ export function parseConfig(text: string, file: string): ConfigFile {
     const problems = describeSchemaErrors(
       Value.Errors(ConfigSchema, value) as Iterable<{ keyword: string; instancePath: string; params: Record<string, unknown> }>,
       (path) => valueAt(value, path),
-      (path) => allowedKeys(path),
+      (path) => allowedKeysIn(ConfigSchema, path),
     );
     throw invalid(file, problems.map(locate));
   }
@@ -40,7 +40,8 @@ export function parseConfig(text: string, file: string): ConfigFile {
   return value;
 }
 
-function invalid(file: string, details: ErrorDetail[]): AppError {
+function invalid(file: string, unsorted: ErrorDetail[]): AppError {
+  const details = [...unsorted].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   const n = details.length;
   return new AppError('config_invalid', `${file} has ${n} problem${n === 1 ? '' : 's'}`, details);
 }
@@ -52,17 +53,6 @@ function valueAt(root: unknown, path: (string | number)[]): unknown {
     v = (v as Record<string | number, unknown>)[seg];
   }
   return v;
-}
-
-/** The field names the schema allows at a path, for "did you mean" hints. */
-function allowedKeys(path: (string | number)[]): string[] {
-  let schema: unknown = ConfigSchema;
-  for (const seg of path) {
-    const s = schema as { properties?: Record<string, unknown>; items?: unknown };
-    schema = typeof seg === 'number' ? s.items : s.properties?.[seg];
-    if (!schema) return [];
-  }
-  return Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
 }
 
 /** The YAML node at a path (or the key node of its last segment); falls back to the nearest parent. */

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { auditRoutes } from '../../features/audit/audit-routes.js';
 import { configRoutes } from '../../features/config/config-routes.js';
@@ -12,8 +14,10 @@ import type { Services } from '../container.js';
 import { AppError, type ErrorDetail, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { packageRoot } from '../paths.js';
-import { describeSchemaErrors, formatPath, type SchemaError } from '../validation.js';
+import { allowedKeysIn, describeSchemaErrors, formatPath, type SchemaError } from '../validation.js';
 import type { App } from './app.js';
+
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
 
 export interface ServerOptions {
   /** pino logger options, or false for none (tests). */
@@ -23,20 +27,44 @@ export interface ServerOptions {
   version?: string;
 }
 
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  permission?: string;
+  public: boolean;
+}
+
+const ROUTES = new WeakMap<object, DeclaredRoute[]>();
+
+/** Every route the server registered, with what it declared: for the deny-by-default test and docs. */
+export function routeTable(app: App): DeclaredRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
 export async function buildServer(services: Services, options: ServerOptions = {}): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     genReqId: () => newId(),
     bodyLimit: 10 * 1024 * 1024,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Query strings and paths arrive as text, so their numbers and booleans are coerced; JSON bodies are
+  // taken as sent, so `"version": 3` is a type error rather than silently becoming "3".
+  const compilers = {
+    strict: newAjv(false),
+    coercing: newAjv('array'),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? compilers.strict : compilers.coercing).compile(schema));
+
   // Deny by default: a route that declares neither a permission nor `public: true` does not start.
+  const table: DeclaredRoute[] = [];
+  ROUTES.set(app, table);
   app.addHook('onRoute', (route) => {
     const config = route.config as { permission?: string; public?: boolean } | undefined;
-    if (!config?.permission && !config?.public && !route.url.startsWith('/documentation')) {
+    if (!config?.permission && !config?.public) {
       throw new Error(`route ${route.method} ${route.url} declares no permission (set config.permission or config.public)`);
     }
+    table.push({ method: String(route.method), url: route.url, permission: config.permission, public: config.public === true });
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
@@ -79,6 +107,12 @@ export async function buildServer(services: Services, options: ServerOptions = {
   return app;
 }
 
+function newAjv(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
 function defaultWebRoot(): string {
   return join(packageRoot(), 'dist', 'web');
 }
@@ -115,7 +149,7 @@ function sendError(error: FastifyError | AppError | Error, request: FastifyReque
     const problems = describeSchemaErrors(
       fe.validation as unknown as SchemaError[],
       (path) => path.reduce<unknown>((v, seg) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined), input),
-      () => [],
+      (path) => allowedKeysIn((request.routeOptions.schema as Record<string, unknown> | undefined)?.[where], path),
     );
     const details = problems.map((p) => ({ path: [where, formatPath(p.path)].filter(Boolean).join('.'), message: p.message }));
     status = 400;

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { log } from './report.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'bin', 'main.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Bundles the CLI (node build-cli.mjs, well under a second) when dist/bin/main.js is missing or older than
+ * any file in src/, so the subprocess benchmarks never measure stale code.
+ */
+export function ensureBuilt(): void {
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  log('building the CLI (node build-cli.mjs)…');
+  const r = spawnSync(process.execPath, ['build-cli.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('node build-cli.mjs failed');
+}
+
+export interface CommandRun {
+  ms: number;
+  stdout: string;
+}
+
+/** Runs a command to completion as a real subprocess; returns its wall-clock time. Fails on a non-zero exit. */
+export function timeCommand(args: readonly string[], options: { cwd?: string; input?: string } = {}): CommandRun {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
+    input: options.input,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    // A clean environment for the CLI: no RAILYARD_* from the caller's shell.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  const ms = performance.now() - start;
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    throw new Error(`node ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}${r.stdout.slice(0, 2000)}`);
+  }
+  return { ms, stdout: r.stdout };
+}

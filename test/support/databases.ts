@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Clock, systemClock } from '../../src/platform/clock.js';
+import { startServices, type Services } from '../../src/platform/container.js';
+
+/**
+ * The databases every store test runs on: always a fresh SQLite file; PostgreSQL too when
+ * RAILYARD_TEST_POSTGRES_URL names a server (CI sets it). Each test gets its own database.
+ */
+export const DIALECTS: ('sqlite' | 'postgres')[] = process.env.RAILYARD_TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDb {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function freshDatabaseUrl(dialect: 'sqlite' | 'postgres'): Promise<{ url: string; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'railyard-test-'));
+    return { url: join(dir, 'railyard.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const admin = process.env.RAILYARD_TEST_POSTGRES_URL as string;
+  const name = `railyard_test_${randomBytes(6).toString('hex')}`;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function openTestDb(dialect: 'sqlite' | 'postgres', clock: Clock = systemClock): Promise<TestDb> {
+  const { url, drop } = await freshDatabaseUrl(dialect);
+  const services = await startServices(url, clock);
+  return {
+    url,
+    services,
+    close: async () => {
+      await services.close();
+      await drop();
+    },
+  };
+}

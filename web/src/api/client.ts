@@ -1,0 +1,46 @@
+/** An error the dashboard can show: the API's own error body, or what went wrong reaching it. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly errorId: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; errorId?: string };
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+/** GET a JSON document from /api/v1; throws ApiError with the server's message on any failure. */
+export async function apiGet<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const search = params.size ? `?${params}` : '';
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}${search}`, { headers: { accept: 'application/json' }, signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError('Cannot reach the Railyard server. Check that it is running and try again.', 0, 'network');
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const e = (body as ErrorBody | null)?.error;
+    throw new ApiError(
+      e?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      response.status,
+      e?.code ?? 'http_error',
+      e?.errorId ?? null,
+    );
+  }
+  if (body === null) throw new ApiError('The server sent a response that is not JSON', response.status, 'bad_response');
+  return body as T;
+}

@@ -1,0 +1,128 @@
+// Response shapes of the Railyard API (/api/v1), written by hand from the route schemas in src/features/*.
+// Replace with types generated from /api/v1/openapi.json once the typed client exists.
+
+export const RELEASE_STATUSES = ['planned', 'in_progress', 'ready', 'released', 'cancelled'] as const;
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+
+export type DeploymentStatus = 'succeeded' | 'failed' | 'rolled_back';
+export type Tier = 'dev' | 'test' | 'staging' | 'prod';
+
+export interface Page<T, C = string> {
+  items: T[];
+  nextCursor: C | null;
+}
+
+export interface PortfolioEnvironment {
+  key: string;
+  name: string;
+  tier: Tier;
+  protected: boolean;
+}
+
+export interface PortfolioCell {
+  /** The running version; '' when nothing has succeeded there yet but an attempt was made. */
+  version: string;
+  deployedAt: string;
+  lastAttempt: { version: string; status: DeploymentStatus; at: string } | null;
+}
+
+export interface NextRelease {
+  version: string;
+  status: ReleaseStatus;
+  targetDate: string | null;
+  title: string;
+}
+
+export interface PortfolioRow {
+  product: string;
+  name: string;
+  track: string | null;
+  nextRelease: NextRelease | null;
+  cells: Record<string, PortfolioCell | null>;
+}
+
+export interface Portfolio {
+  environments: PortfolioEnvironment[];
+  products: PortfolioRow[];
+}
+
+export interface Product {
+  id: string;
+  key: string;
+  name: string;
+  description: string;
+  track: string | null;
+}
+
+export interface Release {
+  id: string;
+  product: string;
+  version: string;
+  ref: string;
+  title: string;
+  status: ReleaseStatus;
+  targetDate: string | null;
+  author: string | null;
+  train: string | null;
+  notes: string;
+  createdAt: string;
+  updatedAt: string;
+  releasedAt: string | null;
+}
+
+export interface Change {
+  id: string;
+  kind: 'commit' | 'pull_request' | 'issue' | 'dependency';
+  type: string;
+  ref: string;
+  title: string;
+  author: string | null;
+  link: string | null;
+  breaking: boolean;
+  afterFreeze: boolean;
+  createdAt: string;
+}
+
+export interface Deployment {
+  id: string;
+  product: string;
+  environment: string;
+  version: string;
+  release: string;
+  status: DeploymentStatus;
+  actor: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface ReleaseDetail extends Release {
+  changes: Change[];
+  deployments: Deployment[];
+}
+
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  before: unknown;
+  after: unknown;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  events: number;
+  headHash: string;
+  firstBroken: { seq: number; id: string; reason: string } | null;
+}
+
+export interface Track {
+  id: string;
+  key: string;
+  name: string;
+  environments: string[];
+}
