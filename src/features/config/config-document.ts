@@ -1,7 +1,7 @@
 import Value from 'typebox/value';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { AppError, type ErrorDetail } from '../../platform/errors.js';
-import { describeSchemaErrors, type FieldProblem, formatPath } from '../../platform/validation.js';
+import { allowedKeysIn, describeSchemaErrors, type FieldProblem, formatPath } from '../../platform/validation.js';
 import { semanticProblems } from './config-rules.js';
 import { type ConfigFile, ConfigSchema } from './config-schema.js';
 

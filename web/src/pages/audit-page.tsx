@@ -74,12 +74,13 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
               <Table.Th scope="col">Actor</Table.Th>
               <Table.Th scope="col">Action</Table.Th>
               <Table.Th scope="col">Subject</Table.Th>
+              <Table.Th scope="col">Details</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {events.length === 0 && (
               <Table.Tr>
-                <Table.Td colSpan={5}>
+                <Table.Td colSpan={6}>
                   <Text c="dimmed" size="sm" ta="center" py="lg">
                     No events recorded yet.
                   </Text>
@@ -110,6 +111,11 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
                     </Text>
                   </Text>
                 </Table.Td>
+                <Table.Td>
+                  <Text size="sm" c="dimmed">
+                    {summary(e)}
+                  </Text>
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -119,14 +125,29 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
   );
 }
 
+type State = Record<string, unknown>;
+
+function stateOf(value: unknown): State {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as State) : {};
+}
+
 /** A name a person recognises (a release ref, a product key) when the event carries one; the id otherwise. */
 function subjectLabel(e: AuditEvent): string {
-  const state = (e.after ?? e.before) as Record<string, unknown> | null;
-  if (state && typeof state === 'object') {
-    for (const field of ['ref', 'key']) {
-      const value = state[field];
-      if (typeof value === 'string') return value;
-    }
+  const state = { ...stateOf(e.before), ...stateOf(e.after) };
+  if (typeof state.release === 'string' && typeof state.environment === 'string') return `${state.release} → ${state.environment}`;
+  for (const field of ['ref', 'key']) {
+    const value = state[field];
+    if (typeof value === 'string') return value;
   }
   return e.subjectId;
+}
+
+/** The gist of what changed, for the events whose before/after say it in a word or two. */
+function summary(e: AuditEvent): string {
+  const before = stateOf(e.before);
+  const after = stateOf(e.after);
+  if (typeof before.status === 'string' && typeof after.status === 'string') return `${before.status} → ${after.status}`;
+  if (Array.isArray(after.added)) return `${after.added.length} change${after.added.length === 1 ? '' : 's'} added`;
+  if (e.subjectType === 'deployment' && typeof after.status === 'string') return after.status;
+  return '';
 }
