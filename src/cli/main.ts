@@ -17,10 +17,14 @@ const program = new Command()
   .name('railyard')
   .description('Release management: plan, gate, promote and measure releases.')
   .version(version, '-V, --version')
-  .option('--db <path|url>', 'SQLite file or postgres:// URL (env RAILYARD_DB)', process.env.RAILYARD_DB ?? './railyard.db')
+  .option('--db <path|url>', 'SQLite file or postgres:// URL (env RAILYARD_DB)', process.env.RAILYARD_DB || './railyard.db')
   .option('--json', 'print JSON (stable field names) instead of tables', false)
-  .option('--server <url>', 'talk to a Railyard server instead of a database (env RAILYARD_SERVER)', process.env.RAILYARD_SERVER)
-  .option('--token <token>', 'API token for --server (env RAILYARD_TOKEN)', process.env.RAILYARD_TOKEN)
+  .option(
+    '--server <url>',
+    'talk to a Railyard server instead of a database (env RAILYARD_SERVER)',
+    process.env.RAILYARD_SERVER || undefined,
+  )
+  .option('--token <token>', 'API token for --server (env RAILYARD_TOKEN)', process.env.RAILYARD_TOKEN || undefined)
   .option('--as <user>', 'who is acting, recorded in the audit trail (default: your OS user)')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();

@@ -29,8 +29,9 @@ export class RemoteClient implements Client {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new AppError('unavailable', `cannot reach Railyard server at ${this.base} (${cause})`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new AppError('unavailable', `cannot reach Railyard server at ${this.base} (${why})`);
     }
     const text = await response.text();
     let parsed: unknown;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../src/platform/clock.js';
-import { startServices, type Services } from '../../src/platform/container.js';
+import { type Services, startServices } from '../../src/platform/container.js';
 
 /**
  * The databases every store test runs on: always a fresh SQLite file; PostgreSQL too when

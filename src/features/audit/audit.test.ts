@@ -39,13 +39,20 @@ describe('audit hash chain', () => {
   it('names the first edited event', () => {
     const events = chain(5);
     events[2] = { ...(events[2] as AuditRecord), actor: 'mallory' };
-    expect(findChainBreak(events, { seq: 0, hash: GENESIS_HASH }).break).toMatchObject({ seq: 3, id: 'E3', reason: expect.stringMatching(/edited/) });
+    expect(findChainBreak(events, { seq: 0, hash: GENESIS_HASH }).break).toMatchObject({
+      seq: 3,
+      id: 'E3',
+      reason: expect.stringMatching(/edited/),
+    });
   });
 
   it('detects a removed event', () => {
     const events = chain(5);
     events.splice(1, 1);
-    expect(findChainBreak(events, { seq: 0, hash: GENESIS_HASH }).break).toMatchObject({ seq: 3, reason: expect.stringMatching(/removed/) });
+    expect(findChainBreak(events, { seq: 0, hash: GENESIS_HASH }).break).toMatchObject({
+      seq: 3,
+      reason: expect.stringMatching(/removed/),
+    });
   });
 
   it('detects an event re-hashed after editing (its successor no longer links to it)', () => {

@@ -22,7 +22,7 @@ describe('railyard.yaml validation', () => {
 
   it('names file, line, column and field of a bad enum value', () => {
     const text = ['environments:', '  - key: dev', '    tier: dev', '  - key: qa', '    tier: qa', ''].join('\n');
-    expect(problems(text)).toEqual(["railyard.yaml:5:11 environments[1].tier: expected one of dev|test|staging|prod, got string \"qa\""]);
+    expect(problems(text)).toEqual(['railyard.yaml:5:11 environments[1].tier: expected one of dev|test|staging|prod, got string "qa"']);
   });
 
   it('suggests the field that was meant for an unknown one', () => {
@@ -109,7 +109,11 @@ describe('apply plan', () => {
   const stored = (text: string) => {
     const d = normalize(parseConfig(text, 'f.yaml'));
     return {
-      environment: d.environments.map((s) => ({ key: s.key, spec: JSON.stringify(Object.fromEntries(Object.entries(s).sort())), archived: false })),
+      environment: d.environments.map((s) => ({
+        key: s.key,
+        spec: JSON.stringify(Object.fromEntries(Object.entries(s).sort())),
+        archived: false,
+      })),
       track: [],
       product: [],
       train: [],
@@ -118,7 +122,9 @@ describe('apply plan', () => {
 
   it('creates what is new, updates what changed, deletes what is gone, and leaves the rest', () => {
     const before = stored('environments:\n  - { key: dev, tier: dev }\n  - { key: old, tier: test }\n  - { key: prod, tier: prod }\n');
-    const after = normalize(parseConfig('environments:\n  - { key: dev, tier: dev }\n  - { key: prod, tier: staging }\n  - { key: qa, tier: test }\n', 'f.yaml'));
+    const after = normalize(
+      parseConfig('environments:\n  - { key: dev, tier: dev }\n  - { key: prod, tier: staging }\n  - { key: qa, tier: test }\n', 'f.yaml'),
+    );
     // prod also moved from position 2 to 1, so it differs in two fields.
     const plan = planChanges(after, before);
     expect(plan).toMatchObject({ created: 1, updated: 1, deleted: 1, unchanged: 1 });

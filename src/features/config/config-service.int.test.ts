@@ -67,7 +67,10 @@ describe.each(DIALECTS)('config apply (%s)', (dialect) => {
   });
 
   it('rejects an invalid file without storing any part of it', async () => {
-    const bad = `${STARTER_CONFIG}\n  - key: broken\n    track: nowhere\n`.replace('trains:\n  - key: monthly\n    name: Monthly release train\n    products: [api, web]\n', '');
+    const bad = `${STARTER_CONFIG}\n  - key: broken\n    track: nowhere\n`.replace(
+      'trains:\n  - key: monthly\n    name: Monthly release train\n    products: [api, web]\n',
+      '',
+    );
     await expect(t.services.config.apply(bad, 'railyard.yaml', { dryRun: false }, 'alice')).rejects.toBeInstanceOf(AppError);
     expect(await t.services.catalog.products()).toEqual([]);
     expect((await t.services.audit.verify()).events).toBe(0);

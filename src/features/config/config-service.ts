@@ -35,12 +35,12 @@ export class ConfigService {
     const { parseConfig } = await import('./config-document.js');
     const desired = normalize(parseConfig(text, file));
     if (options.dryRun) {
-      return { ...planChanges(desired, await currentState(this.deps.db)), dryRun: true, file };
+      return { file, dryRun: true, ...planChanges(desired, await currentState(this.deps.db)) };
     }
     return this.deps.db.transaction().execute(async (trx) => {
       const plan = planChanges(desired, await currentState(trx));
       await this.execute(trx, desired, plan, actor);
-      return { ...plan, dryRun: false, file };
+      return { file, dryRun: false, ...plan };
     });
   }
 

@@ -14,7 +14,10 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
   afterEach(async () => t.close());
 
   it('creates a planned release, addressed as PRODUCT@VERSION, and audits it', async () => {
-    const r = await t.services.releases.create({ product: 'web', version: '1.4.0', title: 'Spring sale', targetDate: '2026-12-01' }, 'alice');
+    const r = await t.services.releases.create(
+      { product: 'web', version: '1.4.0', title: 'Spring sale', targetDate: '2026-12-01' },
+      'alice',
+    );
     expect(r).toMatchObject({ ref: 'web@1.4.0', status: 'planned', title: 'Spring sale', targetDate: '2026-12-01', author: 'alice' });
     const [event] = await t.services.audit.list({ subjectType: 'release', subjectId: r.id, limit: 5 });
     expect(event).toMatchObject({ actor: 'alice', action: 'release.created', after: { ref: 'web@1.4.0', status: 'planned' } });
@@ -22,10 +25,16 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
 
   it('refuses duplicates, unknown products and trains, and bad versions with clear errors', async () => {
     await t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice');
-    await expect(t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice')).rejects.toThrow('release web@1.4.0 already exists');
+    await expect(t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice')).rejects.toThrow(
+      'release web@1.4.0 already exists',
+    );
     await expect(t.services.releases.create({ product: 'nope', version: '1.0.0' }, 'alice')).rejects.toThrow("product 'nope' not found");
-    await expect(t.services.releases.create({ product: 'web', version: '2.0.0', train: 'weekly' }, 'alice')).rejects.toThrow("train 'weekly' not found");
-    await expect(t.services.releases.create({ product: 'web', version: 'v2' }, 'alice')).rejects.toThrow("version: 'v2' is not a semantic version");
+    await expect(t.services.releases.create({ product: 'web', version: '2.0.0', train: 'weekly' }, 'alice')).rejects.toThrow(
+      "train 'weekly' not found",
+    );
+    await expect(t.services.releases.create({ product: 'web', version: 'v2' }, 'alice')).rejects.toThrow(
+      "version: 'v2' is not a semantic version",
+    );
   });
 
   it('enforces the lifecycle and records each transition with before and after', async () => {
@@ -50,7 +59,11 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
     await t.services.releases.addChanges('api@1.2.0', [{ kind: 'commit', type: 'feat', ref: 'abc123', title: 'add search' }], 'alice');
     await t.services.releases.setStatus('api@1.2.0', 'in_progress', 'alice');
     await t.services.releases.setStatus('api@1.2.0', 'ready', 'alice');
-    await t.services.releases.addChanges('api@1.2.0', [{ kind: 'pull_request', type: 'fix', ref: '#42', title: 'late fix', breaking: false }], 'bob');
+    await t.services.releases.addChanges(
+      'api@1.2.0',
+      [{ kind: 'pull_request', type: 'fix', ref: '#42', title: 'late fix', breaking: false }],
+      'bob',
+    );
     const r = await t.services.releases.show('api@1.2.0');
     expect(r.changes.map((c) => [c.ref, c.afterFreeze])).toEqual([
       ['abc123', false],

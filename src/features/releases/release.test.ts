@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
-import { allowedNext, assertTransition, isFinal, parseRef, RELEASE_STATUSES, type ReleaseStatus, targetDateProblem, versionProblem } from './release.js';
+import {
+  allowedNext,
+  assertTransition,
+  isFinal,
+  parseRef,
+  RELEASE_STATUSES,
+  type ReleaseStatus,
+  targetDateProblem,
+  versionProblem,
+} from './release.js';
 
 describe('release lifecycle', () => {
   it('moves forward one step at a time: planned → in_progress → ready → released', () => {
@@ -55,9 +64,13 @@ describe('release references', () => {
 
   it('round-trips any key and version', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), fc.stringMatching(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/), (product, version) => {
-        expect(parseRef(`${product}@${version}`)).toEqual({ product, version });
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
+        fc.stringMatching(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/),
+        (product, version) => {
+          expect(parseRef(`${product}@${version}`)).toEqual({ product, version });
+        },
+      ),
     );
   });
 });

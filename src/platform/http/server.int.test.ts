@@ -26,7 +26,8 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
   it('every route declares a permission or is public (deny by default)', async () => {
     const table = routeTable(app);
     expect(table.length).toBeGreaterThan(15);
-    for (const r of table) expect({ route: `${r.method} ${r.url}`, declared: Boolean(r.permission) || r.public }).toMatchObject({ declared: true });
+    for (const r of table)
+      expect({ route: `${r.method} ${r.url}`, declared: Boolean(r.permission) || r.public }).toMatchObject({ declared: true });
     // Only health, the API description and the dashboard's static files are public.
     const open = table.filter((r) => r.public && r.method === 'GET' && r.url.startsWith('/api/')).map((r) => r.url);
     expect(open.sort()).toEqual(['/api/v1/config/schema', '/api/v1/openapi.json']);
@@ -39,7 +40,12 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
     expect(applied.status).toBe(200);
     expect(applied.body).toMatchObject({ created: 7, updated: 0, deleted: 0, unchanged: 0 });
 
-    const created = await call('POST', '/api/v1/releases', { product: 'web', version: '2.0.0', targetDate: '2026-12-24' }, { 'railyard-actor': 'carol' });
+    const created = await call(
+      'POST',
+      '/api/v1/releases',
+      { product: 'web', version: '2.0.0', targetDate: '2026-12-24' },
+      { 'railyard-actor': 'carol' },
+    );
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ ref: 'web@2.0.0', status: 'planned', author: 'carol' });
 
@@ -55,7 +61,12 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
   });
 
   it('answers malformed JSON, wrong types and unknown ids with a 4xx error body, never a 500', async () => {
-    const malformed = await app.inject({ method: 'POST', url: '/api/v1/releases', payload: '{"product": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/releases',
+      payload: '{"product": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.statusCode).toBe(400);
     expect(JSON.parse(malformed.body).error).toMatchObject({ code: 'bad_request', errorId: expect.any(String) });
 
@@ -73,12 +84,18 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
     expect(badQuery.status).toBe(400);
     expect(badQuery.body.error.message).toMatch(/querystring.limit/);
 
-    expect((await call('GET', '/api/v1/releases/web@9.9.9')).body.error).toMatchObject({ code: 'not_found', message: "release 'web@9.9.9' not found" });
+    expect((await call('GET', '/api/v1/releases/web@9.9.9')).body.error).toMatchObject({
+      code: 'not_found',
+      message: "release 'web@9.9.9' not found",
+    });
     expect((await call('GET', '/api/v1/releases/nonsense')).status).toBe(400);
     expect((await call('GET', '/api/v1/products/nope')).status).toBe(404);
     expect((await call('GET', '/api/v1/nothing-here')).body.error.code).toBe('not_found');
 
-    const invalidConfig = await call('POST', '/api/v1/config/apply', { yaml: 'environments:\n  - key: x\n    tier: qa\n', file: 'mine.yaml' });
+    const invalidConfig = await call('POST', '/api/v1/config/apply', {
+      yaml: 'environments:\n  - key: x\n    tier: qa\n',
+      file: 'mine.yaml',
+    });
     expect(invalidConfig.status).toBe(422);
     expect(invalidConfig.body.error.details[0]).toMatchObject({ file: 'mine.yaml', line: 3, column: 11, path: 'environments[0].tier' });
 
@@ -90,7 +107,9 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
   it('publishes an OpenAPI document and a health check', async () => {
     const doc = await call('GET', '/api/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/releases', '/api/v1/releases/{ref}', '/api/v1/config/apply']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/releases', '/api/v1/releases/{ref}', '/api/v1/config/apply']),
+    );
     expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok', database: dialect });
   });
 });

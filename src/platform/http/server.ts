@@ -60,7 +60,9 @@ export async function buildServer(services: Services, options: ServerOptions = {
   const table: DeclaredRoute[] = [];
   ROUTES.set(app, table);
   app.addHook('onRoute', (route) => {
-    const config = route.config as { permission?: string; public?: boolean } | undefined;
+    const config = route.config as { permission?: string; public?: boolean; rootPath?: string } | undefined;
+    // @fastify/static marks the routes it adds for the dashboard's files with their rootPath: public.
+    if (config && typeof config.rootPath === 'string') config.public = true;
     if (!config?.permission && !config?.public) {
       throw new Error(`route ${route.method} ${route.url} declares no permission (set config.permission or config.public)`);
     }
