@@ -25,10 +25,6 @@ export interface Track {
   updatedAt: string;
 }
 
-export function isTier(value: string): value is Tier {
-  return (TIERS as readonly string[]).includes(value);
-}
-
 /** True when the IANA time zone database known to this runtime has the zone. */
 export function isValidTimezone(zone: string): boolean {
   try {

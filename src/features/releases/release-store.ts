@@ -62,11 +62,6 @@ export async function findRelease(db: Queryable, product: string, version: strin
   return row ? toRelease(row) : undefined;
 }
 
-export async function findReleaseById(db: Queryable, id: string): Promise<Release | undefined> {
-  const row = await releaseQuery(db).where('r.id', '=', id).executeTakeFirst();
-  return row ? toRelease(row) : undefined;
-}
-
 /** Newest first, keyset-paginated on the time-ordered id so deep pages cost the same as the first. */
 export async function listReleases(db: Queryable, q: ReleaseQuery): Promise<Release[]> {
   let query = releaseQuery(db).orderBy('r.id', 'desc').limit(q.limit);

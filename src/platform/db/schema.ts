@@ -149,6 +149,5 @@ export interface Database {
   audit_head: AuditHeadTable;
 }
 
-export type ReleaseRow = Selectable<ReleaseTable>;
 export type NewRelease = Insertable<ReleaseTable>;
 export type AuditRow = Selectable<AuditEventTable>;
