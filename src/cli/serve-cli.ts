@@ -27,7 +27,7 @@ export function registerServeCommand(program: Program, version: string): void {
           const demoFile = join(packageRoot(), 'examples', 'demo', 'railyard.yaml');
           const result = await loadDemo(services, demoFile);
           demoNote = result.loaded
-            ? `demo workspace loaded: 7 products, ${result.releases} releases, ${result.deployments} deployments`
+            ? `demo workspace loaded: ${result.products} products, ${result.releases} releases, ${result.deployments} deployments`
             : 'demo: the database already has products, left as it is';
         }
         const webRoot = join(packageRoot(), 'dist', 'web');

@@ -5,6 +5,7 @@ import { demoHistory } from './demo-history.js';
 
 export interface DemoResult {
   loaded: boolean;
+  products: number;
   releases: number;
   deployments: number;
 }
@@ -15,7 +16,7 @@ export interface DemoResult {
  * is left alone.
  */
 export async function loadDemo(services: Services, configFile: string): Promise<DemoResult> {
-  if ((await services.catalog.products()).length > 0) return { loaded: false, releases: 0, deployments: 0 };
+  if ((await services.catalog.products()).length > 0) return { loaded: false, products: 0, releases: 0, deployments: 0 };
   const now = services.clock.now();
   const clock = fixedClock(new Date(now.getTime() - 125 * 24 * 3_600_000));
   const replay = createServices(services.database, clock);
@@ -65,5 +66,5 @@ export async function loadDemo(services: Services, configFile: string): Promise<
         break;
     }
   }
-  return { loaded: true, releases, deployments };
+  return { loaded: true, products: products.length, releases, deployments };
 }
