@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 import { CLI } from '../support/cli.js';
+import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

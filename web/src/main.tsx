@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiError } from './api/client';
+import { isClientError } from './api/client';
 import { router } from './router';
 
 const theme = createTheme({
@@ -19,8 +19,8 @@ const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 15_000,
-      // A 4xx will not change by asking again; a dropped connection or a 5xx might.
-      retry: (failures, error) => failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+      // A dropped connection or a 5xx may pass; a 4xx will not.
+      retry: (failures, error) => failures < 2 && !isClientError(error),
     },
   },
 });

@@ -16,7 +16,7 @@ const rootRoute = createRootRoute({
 
 const portfolioRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: PortfolioPage });
 
-export interface ReleasesSearch {
+interface ReleasesSearch {
   product?: string;
   status?: ReleaseStatus;
 }

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { Services } from '../../platform/container.js';
-import { type App, Nullable } from '../../platform/http/app.js';
+import { type App, errorResponses, Nullable } from '../../platform/http/app.js';
 
 const AuditEventBody = Type.Object({
   seq: Type.Integer(),
@@ -36,7 +36,7 @@ export function auditRoutes(app: App, { audit }: Services): void {
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
           cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the previous page' })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(AuditEventBody), nextCursor: Nullable(Type.Integer()) }) },
+        response: { 200: Type.Object({ items: Type.Array(AuditEventBody), nextCursor: Nullable(Type.Integer()) }), ...errorResponses },
       },
     },
     async (req) => {

@@ -1,3 +1,4 @@
+import semver from 'semver';
 import type { Db } from '../../platform/db/database.js';
 import type { Deployment } from '../deployments/deployment.js';
 import { latestDeployments } from '../deployments/deployment-store.js';
@@ -7,9 +8,9 @@ import { listProducts } from '../products/product-store.js';
 import type { Release } from '../releases/release.js';
 
 export interface PortfolioCell {
-  /** The version running there: the newest successful deployment. */
-  version: string;
-  deployedAt: string;
+  /** The version running there (the newest successful deployment), or null when none succeeded yet. */
+  version: string | null;
+  deployedAt: string | null;
   /** The newest attempt, when it differs from the running version (e.g. a failed or rolled-back promotion). */
   lastAttempt: { version: string; status: Deployment['status']; at: string } | null;
 }
@@ -18,7 +19,7 @@ export interface PortfolioRow {
   product: string;
   name: string;
   track: string | null;
-  /** The newest release that is not yet released or cancelled. */
+  /** The open release (not released or cancelled) that ships next: the lowest version among them. */
   nextRelease: Pick<Release, 'version' | 'status' | 'targetDate' | 'title'> | null;
   cells: Record<string, PortfolioCell | null>;
 }
@@ -42,9 +43,8 @@ export class PortfolioService {
       db
         .selectFrom('releases as r')
         .innerJoin('products as p', 'p.id', 'r.product_id')
-        .select(['p.key as product', 'r.version', 'r.status', 'r.target_date', 'r.title', 'r.id'])
+        .select(['p.key as product', 'r.version', 'r.status', 'r.target_date', 'r.title'])
         .where('r.status', 'in', ['planned', 'in_progress', 'ready'])
-        .orderBy('r.id', 'desc')
         .execute(),
     ]);
     const cellKey = (d: Deployment) => `${d.product}\u0000${d.environment}`;
@@ -52,8 +52,10 @@ export class PortfolioService {
     const attemptBy = new Map(attempts.map((d) => [cellKey(d), d]));
     const nextBy = new Map<string, PortfolioRow['nextRelease']>();
     for (const r of upcoming) {
-      if (!nextBy.has(r.product))
+      const current = nextBy.get(r.product);
+      if (!current || semver.lt(r.version, current.version)) {
         nextBy.set(r.product, { version: r.version, status: r.status as Release['status'], targetDate: r.target_date, title: r.title });
+      }
     }
     return {
       environments: environments.map((e) => ({ key: e.key, name: e.name, tier: e.tier, protected: e.protected })),

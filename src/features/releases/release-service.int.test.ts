@@ -44,11 +44,12 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
     const r = await t.services.releases.show('web@1.4.0');
     expect(r.status).toBe('released');
     expect(r.releasedAt).toBe('2026-11-20T09:00:00.000Z');
+    const ref = 'web@1.4.0';
     const events = await t.services.audit.list({ subjectId: r.id, limit: 10 });
     expect(events.map((e) => [e.action, e.before, e.after])).toEqual([
-      ['release.status_changed', { status: 'ready' }, { status: 'released', reason: 'moving to released' }],
-      ['release.status_changed', { status: 'in_progress' }, { status: 'ready', reason: 'moving to ready' }],
-      ['release.status_changed', { status: 'planned' }, { status: 'in_progress', reason: 'moving to in_progress' }],
+      ['release.status_changed', { ref, status: 'ready' }, { ref, status: 'released', reason: 'moving to released' }],
+      ['release.status_changed', { ref, status: 'in_progress' }, { ref, status: 'ready', reason: 'moving to ready' }],
+      ['release.status_changed', { ref, status: 'planned' }, { ref, status: 'in_progress', reason: 'moving to in_progress' }],
       ['release.created', null, expect.objectContaining({ status: 'planned' })],
     ]);
     await expect(t.services.releases.setStatus('web@1.4.0', 'cancelled', 'bob')).rejects.toThrow('released is final');
@@ -107,8 +108,9 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
   });
 
   it('records deployments and shows them on the portfolio board', async () => {
-    await t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice');
     await t.services.releases.create({ product: 'web', version: '1.5.0' }, 'alice');
+    await t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice');
+    await t.services.releases.create({ product: 'web', version: '1.10.0' }, 'alice');
     clock.set(new Date('2026-11-21T10:00:00Z'));
     await t.services.deployments.record({ release: 'web@1.4.0', environment: 'prod', status: 'succeeded' }, 'ci');
     clock.set(new Date('2026-11-22T10:00:00Z'));
@@ -121,7 +123,8 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
       lastAttempt: { version: '1.5.0', status: 'failed', at: '2026-11-22T10:00:00.000Z' },
     });
     expect(web?.cells.dev).toBeNull();
-    expect(web?.nextRelease).toMatchObject({ version: '1.5.0', status: 'planned' });
+    // The next release is the lowest open version, whichever was created last.
+    expect(web?.nextRelease).toMatchObject({ version: '1.4.0', status: 'planned' });
     await expect(t.services.deployments.record({ release: 'web@1.4.0', environment: 'moon', status: 'succeeded' }, 'ci')).rejects.toThrow(
       "environment 'moon' not found",
     );

@@ -119,8 +119,8 @@ export class ReleaseService {
         action: 'release.status_changed',
         subjectType: 'release',
         subjectId: before.id,
-        before: { status: before.status },
-        after: { status: after.status, ...(reason ? { reason } : {}) },
+        before: { ref: before.ref, status: before.status },
+        after: { ref: after.ref, status: after.status, ...(reason ? { reason } : {}) },
       });
       return after;
     });
@@ -159,7 +159,7 @@ export class ReleaseService {
         action: afterFreeze ? 'release.scope_changed_after_freeze' : 'release.scope_changed',
         subjectType: 'release',
         subjectId: release.id,
-        after: { added: added.map((c) => ({ kind: c.kind, type: c.type, ref: c.ref, title: c.title })) },
+        after: { ref: release.ref, added: added.map((c) => ({ kind: c.kind, type: c.type, ref: c.ref, title: c.title })) },
       });
       return added;
     });

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDb, type TestDb } from '../../../test/support/databases.js';
 import { STARTER_CONFIG } from '../../features/config/starter.js';
@@ -111,5 +114,56 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
       expect.arrayContaining(['/api/v1/releases', '/api/v1/releases/{ref}', '/api/v1/config/apply']),
     );
     expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok', database: dialect });
+  });
+});
+
+describe('dashboard files', () => {
+  let t: TestDb;
+  let app: App;
+  let root: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'railyard-web-'));
+    mkdirSync(join(root, 'assets'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>Railyard</title>');
+    writeFileSync(join(root, 'favicon.svg'), '<svg/>');
+    writeFileSync(join(root, 'assets', 'app-abc123.js'), 'console.log(1)');
+    t = await openTestDb('sqlite');
+    app = await buildServer(t.services, { webRoot: root });
+  });
+  afterAll(async () => {
+    await app.close();
+    await t.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('serves hashed assets as immutable and files added after start', async () => {
+    const asset = await app.inject({ url: '/assets/app-abc123.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    writeFileSync(join(root, 'assets', 'app-def456.js'), 'console.log(2)');
+    expect((await app.inject({ url: '/assets/app-def456.js' })).body).toBe('console.log(2)');
+    expect((await app.inject({ url: '/favicon.svg' })).body).toBe('<svg/>');
+  });
+
+  it('answers a missing asset with a 404 error body, not the app shell', async () => {
+    const missing = await app.inject({ url: '/assets/gone.js' });
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body).error.code).toBe('not_found');
+  });
+
+  it('sends the app shell for dashboard routes, including release refs with dots', async () => {
+    for (const url of ['/', '/releases', '/releases/web%401.4.0', '/releases/web@1.4.0']) {
+      const page = await app.inject({ url });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<title>Railyard</title>');
+    }
+    expect((await app.inject({ url: '/../../etc/passwd' })).body).not.toContain('root:');
+  });
+
+  it('answers a malformed URL with the error body', async () => {
+    const bad = await app.inject({ url: '/api/v1/releases/%E0%A4%A' });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body).error).toMatchObject({ code: 'bad_request', errorId: expect.any(String) });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -46,6 +46,8 @@ export async function buildServer(services: Services, options: ServerOptions = {
     logger: options.logger ?? false,
     genReqId: () => newId(),
     bodyLimit: 10 * 1024 * 1024,
+    // Requests Fastify rejects before routing (a malformed URL, a bad content type) get our error body too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Query strings and paths arrive as text, so their numbers and booleans are coerced; JSON bodies are
@@ -127,13 +129,22 @@ async function serveDashboard(app: App, root: string): Promise<void> {
     return;
   }
   const { default: fastifyStatic } = await import('@fastify/static');
-  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
-  // The dashboard routes in the browser: any other GET that is not the API gets the app shell.
+  // The plugin only provides reply.sendFile (safe path resolution, ranges, ETags); files are looked up when
+  // asked for, so a rebuilt dashboard is served without a restart.
+  await app.register(fastifyStatic, { root, serve: false });
+  const topLevelFiles = new Set(
+    readdirSync(root, { withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => f.name),
+  );
   app.get('/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
-    if (request.url.startsWith('/api/')) {
-      throw new AppError('not_found', `no route GET ${request.url.split('?')[0]}`);
-    }
-    return reply.sendFile('index.html');
+    const path = request.url.split('?')[0] ?? '/';
+    if (path.startsWith('/api/')) throw new AppError('not_found', `no route GET ${path}`);
+    // Vite names bundle files by content hash, so they never change; a missing one is a 404.
+    if (path.startsWith('/assets/')) return reply.sendFile(path.slice(1), { maxAge: 31_536_000_000, immutable: true });
+    if (topLevelFiles.has(path.slice(1))) return reply.sendFile(path.slice(1), { maxAge: 0 });
+    // A dashboard route (/releases/web@1.0.0): the browser app routes it; send the shell.
+    return reply.sendFile('index.html', { maxAge: 0 });
   });
 }
 

@@ -15,7 +15,7 @@ interface ErrorBody {
   error?: { code?: string; message?: string; errorId?: string };
 }
 
-export type Query = Record<string, string | number | undefined>;
+type Query = Record<string, string | number | undefined>;
 
 /** GET a JSON document from /api/v1; throws ApiError with the server's message on any failure. */
 export async function apiGet<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T> {
@@ -43,4 +43,9 @@ export async function apiGet<T>(path: string, query: Query = {}, signal?: AbortS
   }
   if (body === null) throw new ApiError('The server sent a response that is not JSON', response.status, 'bad_response');
   return body as T;
+}
+
+/** A 4xx answer: asking again will not change it (not found, invalid filter). */
+export function isClientError(error: unknown): boolean {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500;
 }

@@ -21,7 +21,7 @@ export const tracksQuery = queryOptions({
   staleTime: 5 * 60_000,
 });
 
-export interface ReleaseFilters {
+interface ReleaseFilters {
   product?: string;
   status?: ReleaseStatus;
 }
@@ -43,7 +43,8 @@ export const releaseQuery = (ref: string) =>
 
 export const auditQuery = infiniteQueryOptions({
   queryKey: ['audit'],
-  queryFn: ({ pageParam, signal }) => apiGet<Page<AuditEvent, number>>('/audit', { limit: PAGE_SIZE, cursor: pageParam ?? undefined }, signal),
+  queryFn: ({ pageParam, signal }) =>
+    apiGet<Page<AuditEvent, number>>('/audit', { limit: PAGE_SIZE, cursor: pageParam ?? undefined }, signal),
   initialPageParam: null as number | null,
   getNextPageParam: (last) => last.nextCursor,
 });

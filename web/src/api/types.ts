@@ -20,9 +20,9 @@ export interface PortfolioEnvironment {
 }
 
 export interface PortfolioCell {
-  /** The running version; '' when nothing has succeeded there yet but an attempt was made. */
-  version: string;
-  deployedAt: string;
+  /** The running version; null when nothing has succeeded there yet but an attempt was made. */
+  version: string | null;
+  deployedAt: string | null;
   lastAttempt: { version: string; status: DeploymentStatus; at: string } | null;
 }
 

@@ -15,7 +15,7 @@ function Logo() {
         <rect width="32" height="32" rx="7" fill="var(--mantine-color-blue-7)" />
         <path d="M9 6v20M23 6v20M9 11h14M9 16h14M9 21h14" stroke="#fff" strokeWidth="2.5" strokeLinecap="round" />
       </svg>
-      <Text fw={700} size="lg" c="white">
+      <Text fw={700} size="lg">
         Railyard
       </Text>
     </Group>
@@ -26,9 +26,9 @@ export function AppLayout() {
   const matchRoute = useMatchRoute();
   return (
     <AppShell header={{ height: 56 }} padding={0}>
-      <AppShell.Header bg="dark.8" withBorder={false}>
+      <AppShell.Header>
         <Container size="xl" h="100%">
-          <Group h="100%" gap="xl" wrap="nowrap">
+          <Group h="100%" gap="lg" wrap="nowrap">
             <Logo />
             <Group component="nav" aria-label="Main" gap={4} wrap="nowrap">
               {SECTIONS.map((s) => {
@@ -39,8 +39,9 @@ export function AppLayout() {
                     to={s.to}
                     variant={active ? 'light' : 'subtle'}
                     color={active ? 'blue' : 'gray'}
-                    c={active ? 'white' : 'gray.4'}
+                    c={active ? undefined : 'gray.7'}
                     size="sm"
+                    px="sm"
                     aria-current={active ? 'page' : undefined}
                   >
                     {s.label}

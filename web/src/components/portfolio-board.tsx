@@ -110,9 +110,14 @@ function BoardCell({ cell, offTrack }: { cell: PortfolioCell | null; offTrack: b
         </Text>
       )}
       {attempt && (
-        <Tooltip label={`Last attempt: ${attempt.version} ${humanize(attempt.status).toLowerCase()} ${formatDateTime(attempt.at)}`} withArrow>
+        <Tooltip
+          label={`Last attempt: ${attempt.version} ${humanize(attempt.status).toLowerCase()} ${formatDateTime(attempt.at)}`}
+          withArrow
+        >
           <span>
-            <DeploymentStatusBadge status={attempt.status}>{`${attempt.version} ${humanize(attempt.status).toLowerCase()}`}</DeploymentStatusBadge>
+            <DeploymentStatusBadge
+              status={attempt.status}
+            >{`${attempt.version} ${humanize(attempt.status).toLowerCase()}`}</DeploymentStatusBadge>
           </span>
         </Tooltip>
       )}

@@ -1,5 +1,5 @@
 import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
-import { ApiError } from '../api/client';
+import { ApiError, isClientError } from '../api/client';
 
 export function LoadingState({ label }: { label: string }) {
   return (
@@ -15,11 +15,20 @@ export function LoadingState({ label }: { label: string }) {
 }
 
 /** What went wrong, in the server's words, with the errorId to quote when reporting it. */
-export function ErrorState({ error, title = 'Could not load this page', onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+export function ErrorState({
+  error,
+  title = 'Could not load this page',
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+}) {
   const message = error instanceof Error ? error.message : String(error);
   const errorId = error instanceof ApiError ? error.errorId : null;
+  const retryable = !isClientError(error);
   return (
-    <Alert color="red" variant="light" title={title} role="alert">
+    <Alert color="red" variant="light" title={title} role="alert" mb="md">
       <Stack gap="xs">
         <Text size="sm">{message}</Text>
         <Group gap="md">
@@ -28,7 +37,7 @@ export function ErrorState({ error, title = 'Could not load this page', onRetry 
               Error ID: <code>{errorId}</code>
             </Text>
           )}
-          {onRetry && (
+          {onRetry && retryable && (
             <Button size="compact-sm" variant="white" color="red" onClick={onRetry}>
               Try again
             </Button>
