@@ -121,9 +121,11 @@ export function demoHistory(products: DemoProduct[], now: Date, months = 4): His
       const inFlight = t > now.getTime() - 10 * DAY;
       const envs = inFlight ? p.environments.slice(0, 1 + Math.floor(rnd() * (p.environments.length - 1))) : p.environments;
       let failed = false;
+      let reached = 0;
       for (const env of envs) {
         at += (env === 'prod' ? 1 + rnd() * 2 : rnd()) * DAY;
         if (at > now.getTime()) break;
+        reached++;
         const outcome = rnd();
         const status = outcome < 0.07 ? 'failed' : outcome < 0.1 ? 'rolled_back' : 'succeeded';
         steps.push({ at: new Date(at), kind: 'deployment', ref, environment: env, status, actor: env === 'prod' ? 'release-bot' : 'ci' });
@@ -135,7 +137,9 @@ export function demoHistory(products: DemoProduct[], now: Date, months = 4): His
           steps.push({ at: new Date(at + HOUR), kind: 'status', ref, status: 'ready', actor: 'release-manager' });
         }
       }
-      if (!inFlight) {
+      // Older releases end: cancelled after a failure, released once they reached the end of their track.
+      // Newer ones stay open (a failure is fixed forward).
+      if (!inFlight && (failed || reached === envs.length)) {
         if (failed) steps.push({ at: new Date(at + 2 * HOUR), kind: 'status', ref, status: 'cancelled', actor: 'release-manager' });
         else steps.push({ at: new Date(at + HOUR), kind: 'status', ref, status: 'released', actor: 'release-manager' });
       }
