@@ -24,33 +24,40 @@ export async function freshDatabaseUrl(dialect: 'sqlite' | 'postgres'): Promise<
   }
   const admin = process.env.RAILYARD_TEST_POSTGRES_URL as string;
   const name = `railyard_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(admin, `create database ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(admin, `drop database if exists ${name} with (force)`) };
+}
+
+/** One statement on the admin connection; the connection is closed even when the statement fails. */
+async function adminQuery(admin: string, statement: string): Promise<void> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function openTestDb(dialect: 'sqlite' | 'postgres', clock: Clock = systemClock): Promise<TestDb> {
   const { url, drop } = await freshDatabaseUrl(dialect);
-  const services = await startServices(url, clock);
+  // A database whose services never started (or failed to close) is still dropped: no test leaves one behind.
+  const services = await startServices(url, clock).catch(async (error: unknown) => {
+    await drop();
+    throw error;
+  });
   return {
     url,
     services,
     close: async () => {
-      await services.close();
-      await drop();
+      try {
+        await services.close();
+      } finally {
+        await drop();
+      }
     },
   };
 }

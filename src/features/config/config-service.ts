@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.js';
 import { archiveByKey, type DeclaredTable } from '../../platform/db/archive.js';
-import type { Db, Queryable } from '../../platform/db/database.js';
+import { type Db, isUniqueViolation, type Queryable } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
 import { canonicalJson } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { storedEnvironments, storedTracks, upsertEnvironment, upsertTrack } from '../environments/environment-store.js';
@@ -37,11 +38,19 @@ export class ConfigService {
     if (options.dryRun) {
       return { file, dryRun: true, ...planChanges(desired, await currentState(this.deps.db)) };
     }
-    return this.deps.db.transaction().execute(async (trx) => {
-      const plan = planChanges(desired, await currentState(trx));
-      await this.execute(trx, desired, plan, actor);
-      return { file, dryRun: false, ...plan };
-    });
+    try {
+      return await this.deps.db.transaction().execute(async (trx) => {
+        const plan = planChanges(desired, await currentState(trx));
+        await this.execute(trx, desired, plan, actor);
+        return { file, dryRun: false, ...plan };
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw new AppError(
+        'conflict',
+        'another apply created some of the same things at the same moment; nothing was changed, run apply again',
+      );
+    }
   }
 
   private async execute(trx: Queryable, desired: DesiredState, plan: Plan, actor: string): Promise<void> {

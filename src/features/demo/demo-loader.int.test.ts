@@ -1,17 +1,17 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTestDb, type TestDb } from '../../../test/support/databases.js';
+import { DIALECTS, openTestDb, type TestDb } from '../../../test/support/databases.js';
 import { fixedClock } from '../../platform/clock.js';
 import { loadDemo } from './demo-loader.js';
 
 const DEMO = join(import.meta.dirname, '..', '..', '..', 'examples', 'demo', 'railyard.yaml');
 
-describe('demo workspace', () => {
+describe.each(DIALECTS)('demo workspace (%s)', (dialect) => {
   let t: TestDb | undefined;
   afterEach(async () => t?.close());
 
   it('fills an empty database with months of history through the real services, once', async () => {
-    t = await openTestDb('sqlite', fixedClock(new Date('2026-11-26T12:00:00Z')));
+    t = await openTestDb(dialect, fixedClock(new Date('2026-11-26T12:00:00Z')));
     const result = await loadDemo(t.services, DEMO);
     expect(result.loaded).toBe(true);
     expect(result.products).toBe(7);

@@ -37,6 +37,16 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
     );
   });
 
+  it('two simultaneous creates of one release: one wins, the other gets a conflict', async () => {
+    const results = await Promise.allSettled([
+      t.services.releases.create({ product: 'web', version: '3.0.0' }, 'alice'),
+      t.services.releases.create({ product: 'web', version: '3.0.0' }, 'bob'),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'conflict', message: 'release web@3.0.0 already exists' });
+  });
+
   it('enforces the lifecycle and records each transition with before and after', async () => {
     await t.services.releases.create({ product: 'web', version: '1.4.0' }, 'alice');
     await expect(t.services.releases.setStatus('web@1.4.0', 'released', 'bob')).rejects.toMatchObject({ code: 'invalid_transition' });

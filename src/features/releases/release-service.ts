@@ -1,5 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
-import type { Db, Queryable } from '../../platform/db/database.js';
+import { type Db, isUniqueViolation, type Queryable } from '../../platform/db/database.js';
 import { AppError, type ErrorDetail, formatDetail, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditLog } from '../audit/audit-service.js';
@@ -59,7 +59,7 @@ export class ReleaseService {
 
     const now = this.deps.clock.now();
     const ref = formatRef(input.product, input.version);
-    return this.deps.db.transaction().execute(async (trx) => {
+    const created = this.deps.db.transaction().execute(async (trx) => {
       const productId = await findProductId(trx, input.product);
       if (!productId) throw notFound('product', input.product);
       if (await findRelease(trx, input.product, input.version)) {
@@ -85,6 +85,10 @@ export class ReleaseService {
       const release = await this.mustFind(trx, ref);
       await this.deps.audit.record(trx, { actor, action: 'release.created', subjectType: 'release', subjectId: id, after: release });
       return release;
+    });
+    // Two requests creating the same release at once both pass the check above; the database keeps one.
+    return created.catch((error: unknown) => {
+      throw isUniqueViolation(error) ? new AppError('conflict', `release ${ref} already exists`) : error;
     });
   }
 

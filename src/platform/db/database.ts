@@ -1,6 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresAdapter,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  type Transaction,
+} from 'kysely';
 import { AppError } from '../errors.js';
 import type { Database } from './schema.js';
 
@@ -22,6 +32,14 @@ export function dialectOf(url: string): Dialect {
 }
 
 /**
+ * The dialect behind a Kysely instance, transaction or single connection. Migrations need it and are handed
+ * only the Kysely instance; the adapter is what Kysely's own migrator consults for the same question.
+ */
+export function dialectOfDb(db: Kysely<unknown>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
  * Opens the database named by `url`: a file path (SQLite, the default) or a `postgres://` URL. Drivers are
  * loaded on demand so that commands which never touch one of them do not pay for loading it.
  */
@@ -30,7 +48,7 @@ export async function openDatabase(url: string): Promise<DatabaseHandle> {
 }
 
 async function openSqlite(path: string): Promise<DatabaseHandle> {
-  const [{ default: SQLite }, { SqliteDialect }] = await Promise.all([import('better-sqlite3'), import('kysely')]);
+  const { default: SQLite } = await import('better-sqlite3');
   const file = path === ':memory:' ? path : resolve(path.replace(/^sqlite:(\/\/)?/, ''));
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let sqlite: InstanceType<typeof SQLite>;
@@ -45,8 +63,31 @@ async function openSqlite(path: string): Promise<DatabaseHandle> {
   } catch (error) {
     throw new AppError('unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+/**
+ * Transactions that take SQLite's write lock when they begin. Ours read, then write; with a plain (deferred)
+ * BEGIN a second process's transaction fails at its first write with "database is locked" instead of waiting,
+ * because SQLite will not upgrade a read snapshot that another writer has since changed. BEGIN IMMEDIATE waits
+ * (busy_timeout) for the lock instead, so writers from several processes queue as they do on PostgreSQL.
+ */
+class WriterSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new WriterSqliteDriver(this.#config);
+  }
+}
+
+class WriterSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 async function openPostgres(url: string): Promise<DatabaseHandle> {
@@ -57,4 +98,10 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
   return { db, dialect: 'postgres', location, close: () => db.destroy() };
+}
+
+/** True for a unique or primary-key violation on either database: two writers raced to create one thing. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

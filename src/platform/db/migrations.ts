@@ -1,10 +1,12 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { AppError } from '../errors.js';
+import { dialectOfDb } from './database.js';
 import { m0001Core } from './migrations/0001-core.js';
 
 /**
- * Numbered, forward-only migrations. Kysely's migrator takes a lock before it runs them (an advisory lock on
- * PostgreSQL, the write lock on SQLite), so several processes starting at once migrate exactly once.
+ * Numbered, forward-only migrations, applied under a lock so that several processes starting at once migrate
+ * exactly once: on PostgreSQL Kysely's migrator takes an advisory lock and runs them in one transaction; on
+ * SQLite it does neither, so `migrateToLatest` holds the database's write lock around the whole run.
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001Core,
@@ -14,6 +16,25 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   if (await isUpToDate(db)) return [];
+  if (dialectOfDb(db) === 'postgres') return runMigrator(db);
+  return db.connection().execute(async (conn) => {
+    // BEGIN IMMEDIATE takes the write lock now, waiting (busy_timeout) while another process migrates; that
+    // process's work is then visible to the migrator, which finds nothing left to do. It also makes a failed
+    // migration roll back whole instead of leaving half a schema, as PostgreSQL's transactional DDL does.
+    await sql`begin immediate`.execute(conn);
+    try {
+      const applied = await runMigrator(conn);
+      await sql`commit`.execute(conn);
+      return applied;
+    } catch (error) {
+      // SQLite may already have rolled back on its own (e.g. disk full); the first error is the one to report.
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+async function runMigrator(db: Kysely<unknown>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

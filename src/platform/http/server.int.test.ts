@@ -64,6 +64,8 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
   });
 
   it('answers malformed JSON, wrong types and unknown ids with a 4xx error body, never a 500', async () => {
+    await call('POST', '/api/v1/config/apply', { yaml: STARTER_CONFIG });
+    await call('POST', '/api/v1/releases', { product: 'api', version: '0.9.0' });
     const malformed = await app.inject({
       method: 'POST',
       url: '/api/v1/releases',
@@ -102,7 +104,7 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
     expect(invalidConfig.status).toBe(422);
     expect(invalidConfig.body.error.details[0]).toMatchObject({ file: 'mine.yaml', line: 3, column: 11, path: 'environments[0].tier' });
 
-    const transition = await call('POST', '/api/v1/releases/web@2.0.0/status', { status: 'planned' });
+    const transition = await call('POST', '/api/v1/releases/api@0.9.0/status', { status: 'released' });
     expect(transition.status).toBe(409);
     expect(transition.body.error.code).toBe('invalid_transition');
   });
