@@ -1,0 +1,124 @@
+import { AppError } from '../../platform/errors.js';
+import { type BumpInput, nextVersion } from './bump.js';
+import { cancelReverts, type ParsedCommit, ReleaseAssigner, readCommit, touches } from './commit-history.js';
+import { streamLog } from './git-loader.js';
+import { groupCommits, type ReleaseNotes, renderHeading, renderNotes } from './release-notes.js';
+import { FETCH_HINT, openRepoAt, releaseTags, type Subject, utf8Warning } from './release-range-loader.js';
+import { linksFor, webUrlOf } from './repo-links.js';
+import { isPrerelease, type ReleaseTag } from './tag-format.js';
+import type { VersioningConfig } from './versioning-config.js';
+
+export interface ChangelogRelease {
+  version: string;
+  markdown: string;
+  /** False for the section of commits after the latest tag (its version is the computed next one). */
+  tagged: boolean;
+}
+
+export interface Changelog {
+  /** The repository's top folder. */
+  top: string;
+  /** Newest first. */
+  releases: ChangelogRelease[];
+  warnings: string[];
+}
+
+const UNRELEASED = Number.POSITIVE_INFINITY;
+const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+
+/**
+ * The changelog over every release tag, from ONE `git log --topo-order` walk: each commit is assigned to
+ * the lowest release whose tag reaches it (O(commits + tags), see ReleaseAssigner), so the cost is that of
+ * reading the history once, however many tags there are. A release is rendered (and its commits dropped)
+ * as soon as no commit still to come can belong to it, so memory holds the releases in progress and the
+ * Markdown, not the history.
+ */
+export async function fullChangelog(s: Subject, config: VersioningConfig, options: { repoUrl?: string | null } = {}): Promise<Changelog> {
+  const repoUrl = options.repoUrl ?? config.repoUrl;
+  // Every tag is a candidate: the walk itself tells which ones are reachable (no ancestry checks needed).
+  const opened = await openRepoAt(s.dir, s.to, s.format.refPattern, { remote: !repoUrl });
+  const range = { ...opened, tags: releaseTags(opened.tags, s.format) };
+  if (range.repo.shallow) {
+    throw new AppError('bad_request', `a full changelog needs the whole history, and this is a shallow clone: ${FETCH_HINT}`);
+  }
+  const ascending = [...range.tags].reverse();
+  const tagAt = new Map<string, number>();
+  for (const [i, t] of ascending.entries()) tagAt.set(t.commit, i);
+  const links = linksFor(repoUrl ?? webUrlOf(range.remote ?? ''));
+  const times = new Map<string, number>();
+  const buckets = new Map<number, ParsedCommit[]>();
+  const bodies = new Map<number, string>();
+  let unreleasedBump: BumpInput[] = [];
+  const invalid: string[] = [];
+  const close = (release: number) => {
+    const commits = buckets.get(release);
+    if (!commits) return;
+    buckets.delete(release);
+    const kept = cancelReverts(commits);
+    if (release === UNRELEASED) unreleasedBump = kept.filter((c) => !c.merge).map((c) => ({ type: c.type, breaking: c.breaking }));
+    const notes = { from: null, to: '', version: '', tag: '', date: '', ...groupCommits(kept, config) };
+    bodies.set(release, renderNotes(notes, config, links, false));
+  };
+  let open = UNRELEASED;
+  const closeAbove = (bound: number) => {
+    for (; open > bound; open = open === UNRELEASED ? ascending.length - 1 : open - 1) close(open);
+  };
+
+  const assigner = new ReleaseAssigner(tagAt);
+  const args = ['--topo-order', ...(s.path ? ['--name-only', '--no-renames'] : []), '--end-of-options', range.to];
+  await streamLog(s.dir, args, (raw) => {
+    const release = assigner.assign(raw.hash, raw.parents);
+    if (tagAt.has(raw.hash) || raw.hash === range.to) times.set(raw.hash, raw.time);
+    if (!s.path || (raw.parents.length <= 1 && touches(raw.files, s.path))) {
+      const c = readCommit(raw);
+      if (c.invalidUtf8) invalid.push(c.hash);
+      const bucket = buckets.get(release);
+      if (bucket) bucket.push(c);
+      else buckets.set(release, [c]);
+    }
+    closeAbove(assigner.highestPending());
+    return undefined;
+  });
+  closeAbove(-1);
+
+  // Tags whose commit the walk never met are not reachable from `to`: not releases of this changelog. Of
+  // several tags on one commit (v1.0.0-rc.3 and v1.0.0), the highest is the release.
+  const reached = ascending.filter((t, i) => times.has(t.commit) && tagAt.get(t.commit) === i);
+  const releases: ChangelogRelease[] = [];
+  const unreleased = bodies.get(UNRELEASED);
+  if (unreleased !== undefined) releases.push(nextRelease(s, config, reached, unreleasedBump, unreleased, times.get(range.to) ?? 0, links));
+  for (let k = reached.length - 1; k >= 0; k--) {
+    const tag = reached[k] as ReleaseTag;
+    const body = bodies.get(tagAt.get(tag.commit) ?? -1);
+    if (body === undefined) continue;
+    const heading = renderHeading(
+      { from: reached[k - 1]?.name ?? null, version: tag.version, tag: tag.name, date: day(times.get(tag.commit) ?? 0) },
+      links,
+    );
+    releases.push({ version: tag.version, markdown: `${heading}\n\n${body}`, tagged: true });
+  }
+  const warning = utf8Warning(invalid);
+  return { top: range.repo.top, releases, warnings: warning ? [warning] : [] };
+}
+
+/** The section of the commits after the latest tag, under the version the rules give them. */
+function nextRelease(
+  s: Subject,
+  config: VersioningConfig,
+  reached: readonly ReleaseTag[],
+  commits: readonly BumpInput[],
+  body: string,
+  time: number,
+  links: ReturnType<typeof linksFor>,
+): ChangelogRelease {
+  const latest = reached.at(-1) ?? null;
+  const stable = reached.findLast((t) => !isPrerelease(t.version)) ?? null;
+  const v = nextVersion({ latest: latest?.version ?? null, stable: stable?.version ?? null, commits, pre: s.pre }, config);
+  const heading: Pick<ReleaseNotes, 'from' | 'version' | 'tag' | 'date'> = {
+    from: latest?.name ?? null,
+    version: v.next,
+    tag: s.format.tagOf(v.next),
+    date: day(time),
+  };
+  return { version: v.next, markdown: `${renderHeading(heading, links)}\n\n${body}`, tagged: false };
+}
