@@ -33,7 +33,7 @@ module.exports = {
       name: 'platform-below-features',
       comment: 'platform/ is infrastructure; only its wiring points (container, http server) may know the features.',
       severity: 'error',
-      from: { path: '^src/platform/', pathNot: ['^src/platform/(container|http/server)\\.ts$', '\\.test\\.ts$'] },
+      from: { path: '^src/platform/', pathNot: ['^src/platform/(container|container-core|http/server)\\.ts$', '\\.test\\.ts$'] },
       to: { path: '^src/features/' },
     },
   ],

@@ -1,7 +1,11 @@
 // Bundles the CLI into dist/bin with code splitting: each command's heavy dependencies (database drivers'
 // query builder, the HTTP server) stay in chunks loaded only when the command runs. One file per chunk loads
 // far faster than the hundreds of small modules Kysely ships, which keeps `railyard` start-up short.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: start clean so old chunks do not pile up.
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/cli/main.ts'],

@@ -1,4 +1,4 @@
-import { CLI, ensureBuilt, timeCommand } from './lib/cli.js';
+import { CLI, childCpuMs, ensureBuilt, timeCommand } from './lib/cli.js';
 import { type Benchmark, log, type Row } from './lib/report.js';
 import { seededDatabase } from './lib/seed.js';
 import { ms, summarize } from './lib/stats.js';
@@ -29,8 +29,13 @@ export const coldStart: Benchmark = {
     log(`cold-start: ${WARMUPS} warm-ups and ${runs} timed runs of each case, interleaved`);
     for (let i = 0; i < WARMUPS; i++) for (const c of cases) timeCommand(c.args);
     const times = cases.map(() => [] as number[]);
+    const cpu = cases.map(() => 0);
     for (let i = 0; i < runs; i++) {
-      for (const [j, c] of cases.entries()) times[j]?.push(timeCommand(c.args).ms);
+      for (const [j, c] of cases.entries()) {
+        const before = childCpuMs() ?? Number.NaN;
+        times[j]?.push(timeCommand(c.args).ms);
+        cpu[j] = (cpu[j] ?? 0) + ((childCpuMs() ?? Number.NaN) - before);
+      }
     }
 
     return cases.map((c, j): Row => {
@@ -38,7 +43,7 @@ export const coldStart: Benchmark = {
       return {
         benchmark: 'cold-start',
         case: c.name,
-        result: `median ${ms(s.median)}, p90 ${ms(s.p90)} (min ${ms(s.min)}, max ${ms(s.max)}, n=${s.runs})`,
+        result: `median ${ms(s.median)}, p90 ${ms(s.p90)} (min ${ms(s.min)}, max ${ms(s.max)}, n=${s.runs}; CPU ${ms((cpu[j] ?? 0) / runs)}/run)`,
         target: c.target ? `median < ${TARGET_MS} ms` : '',
         pass: c.target ? s.median < TARGET_MS : undefined,
       };

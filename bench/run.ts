@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { apiList } from './api-list.js';
 import { apply } from './apply.js';
+import { calendar } from './calendar.js';
 import { coldStart } from './cold-start.js';
-import { type Benchmark, formatTable, log, type Row } from './lib/report.js';
+import { gates } from './gates.js';
+import { type Benchmark, formatTable, loadAverage, log, machine, type Row } from './lib/report.js';
+import { versioning } from './versioning.js';
 
 /**
  * npm run bench [-- NAME…] [--runs N] [--duration S]
  * Runs the benchmarks one after another (never in parallel: they would measure each other), prints each
  * one's results as it finishes and a table of all of them at the end. Exits 1 when a target is missed.
  */
-const BENCHMARKS: Benchmark[] = [coldStart, apply, apiList];
+const BENCHMARKS: Benchmark[] = [coldStart, apply, apiList, gates, versioning, calendar];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -44,13 +47,14 @@ if (selected.length === 0) {
 
 const options = { runs: Number(values.runs), duration: Number(values.duration) };
 const rows: Row[] = [];
+process.stdout.write(`${new Date().toISOString()}  ${machine()}\n`);
 for (const bench of selected) {
   log(`\n▶ ${bench.name}: ${bench.description}`);
   const started = Date.now();
   const result = await bench.run(options);
   rows.push(...result);
   process.stdout.write(`\n${formatTable(result)}\n`);
-  log(`(${bench.name} took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  log(`(${bench.name} took ${((Date.now() - started) / 1000).toFixed(0)} s; ${loadAverage()})`);
 }
 
 if (selected.length > 1) process.stdout.write(`\nAll results\n\n${formatTable(rows)}\n`);

@@ -1,3 +1,5 @@
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+
 /** One line of the results table: a measured number, and the target it is checked against if it has one. */
 export interface Row {
   benchmark: string;
@@ -38,6 +40,19 @@ export function formatTable(rows: readonly Row[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** The machine the numbers come from, and how busy it was: other processes skew every timing here. */
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const mem = (totalmem() / 2 ** 30).toFixed(0);
+  return `node ${process.version}, ${availableParallelism()} CPUs (${cpu}), ${mem} GiB RAM, ${loadAverage()}`;
+}
+
+export function loadAverage(): string {
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }
 
 /** Progress and per-benchmark detail go to stderr so that stdout carries only the final table. */

@@ -8,7 +8,7 @@ import type { NewRelease } from '../../src/platform/db/schema.js';
 import { newId } from '../../src/platform/ids.js';
 import { ROOT } from './cli.js';
 import { log } from './report.js';
-import { generateConfig, productKey, random, trainMembers } from './workload.js';
+import { generateConfig, productKey, RARE_TRAIN, random, trainMembers } from './workload.js';
 
 export const CACHE_DIR = join(ROOT, '.bench');
 
@@ -17,6 +17,8 @@ export const SEED_PRODUCTS = 100;
 /** The newest releases are made through ReleaseService.create (the real code path, with audit events). */
 const CREATED_THROUGH_SERVICE = 20;
 const BATCH = 500;
+/** Releases on the rarely used train. */
+export const RARE_TRAIN_RELEASES = 5;
 const FIRST = Date.parse('2022-01-01T00:00:00Z');
 const LAST = Date.parse('2026-11-20T00:00:00Z');
 
@@ -44,7 +46,7 @@ export function removeDatabase(path: string): void {
 }
 
 /**
- * A SQLite database holding the seed portfolio (SEED_PRODUCTS products, six environments, two tracks, a train)
+ * A SQLite database holding the seed portfolio (SEED_PRODUCTS products, six environments, two tracks, two trains)
  * and `count` releases, cached under .bench/ keyed by size. The config is applied with ConfigService; the
  * releases are bulk-inserted with Kysely, except the newest few, which go through ReleaseService.create.
  */
@@ -52,6 +54,10 @@ export async function seededDatabase(count: number): Promise<string> {
   const path = join(CACHE_DIR, `releases-${count}-${fingerprint()}.db`);
   if (existsSync(path)) return path;
   mkdirSync(CACHE_DIR, { recursive: true });
+  // Databases seeded for an older schema or seeder are never used again.
+  for (const stale of readdirSync(CACHE_DIR).filter((f) => f.startsWith(`releases-${count}-`) && f.endsWith('.db'))) {
+    removeDatabase(join(CACHE_DIR, stale));
+  }
   const building = `${path}.${process.pid}.tmp`;
   removeDatabase(building);
   const started = performance.now();
@@ -83,11 +89,22 @@ type Services = Awaited<ReturnType<typeof startServices>>;
 async function bulkInsertReleases(services: Services, count: number): Promise<void> {
   const db = services.database.db;
   const products = await db.selectFrom('products').select(['id', 'key']).orderBy('key').execute();
-  const train = await db.selectFrom('trains').select('id').executeTakeFirstOrThrow();
+  const train = await db.selectFrom('trains').select('id').where('key', '=', 'monthly').executeTakeFirstOrThrow();
+  const rare = await db.selectFrom('trains').select('id').where('key', '=', RARE_TRAIN).executeTakeFirstOrThrow();
   const onTrain = new Set(trainMembers(products.length).map(productKey));
+  let rareLeft = RARE_TRAIN_RELEASES;
   const versions = new Map<string, number>();
   const rand = random(42);
   const step = (LAST - FIRST) / count;
+
+  // The rare train gets the oldest few releases of its product, so the newest-first scan reaches them last.
+  const trainOf = (key: string): string | null => {
+    if (key === productKey(1) && rareLeft > 0) {
+      rareLeft--;
+      return rare.id;
+    }
+    return onTrain.has(key) && rand() < 0.5 ? train.id : null;
+  };
 
   const release = (i: number): NewRelease => {
     const product = products[Math.floor(rand() * products.length)] ?? products[0];
@@ -113,7 +130,7 @@ async function bulkInsertReleases(services: Services, count: number): Promise<vo
       status,
       target_date: new Date(created.getTime() + 14 * 86_400_000).toISOString().slice(0, 10),
       author: `dev-${Math.floor(rand() * 300)}`,
-      train_id: onTrain.has(product.key) && rand() < 0.5 ? train.id : null,
+      train_id: trainOf(product.key),
       notes: rand() < 0.3 ? `Fixes and improvements for ${product.key}; see the changelog for details.` : '',
       created_at: created.toISOString(),
       updated_at: updated.toISOString(),

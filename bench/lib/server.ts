@@ -54,7 +54,10 @@ export async function startServer(db: string): Promise<RunningServer> {
       if (exited()) return;
       const done = once(child, 'exit');
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => {
+        process.stderr.write('railyard serve did not stop within 5 s of SIGTERM; killing it\n');
+        child.kill('SIGKILL');
+      }, 5000);
       await done;
       clearTimeout(timer);
     },

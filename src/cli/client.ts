@@ -1,13 +1,22 @@
 import type { AuditEvent } from '../features/audit/audit.js';
 import type { VerifyResult } from '../features/audit/audit-service.js';
+import type { CalendarClient } from '../features/calendar/calendar-client.js';
 import type { ApplyResult } from '../features/config/config-service.js';
 import type { Deployment } from '../features/deployments/deployment.js';
 import type { RecordDeployment } from '../features/deployments/deployment-service.js';
 import type { Environment, Track } from '../features/environments/environment.js';
+import type { Evidence } from '../features/evidence/evidence.js';
+import type { AddEvidenceResult, EvidenceRequest } from '../features/evidence/evidence-service.js';
+import type { ApprovalStatus } from '../features/gates/approval.js';
+import type { ApproveInput } from '../features/gates/approval-service.js';
+import type { GateResult } from '../features/gates/gate.js';
 import type { Product } from '../features/products/product.js';
+import type { Change, NewChange } from '../features/releases/change.js';
 import type { Release } from '../features/releases/release.js';
 import type { CreateRelease, ReleaseDetail } from '../features/releases/release-service.js';
 import type { Train } from '../features/releases/train.js';
+import type { ReviewClient } from '../features/reviews/review-client.js';
+import type { RiskClient } from '../features/risk/risk-client.js';
 
 export interface Page<T, C = string> {
   items: T[];
@@ -28,6 +37,7 @@ export interface Client {
   createRelease(input: CreateRelease): Promise<Release>;
   showRelease(ref: string): Promise<ReleaseDetail>;
   setReleaseStatus(ref: string, status: string, reason?: string): Promise<Release>;
+  addChanges(ref: string, changes: NewChange[]): Promise<Change[]>;
   listDeployments(q: { product?: string; environment?: string; limit: number; cursor?: string }): Promise<Page<Deployment>>;
   recordDeployment(input: RecordDeployment): Promise<Deployment>;
   listAudit(q: {
@@ -39,6 +49,17 @@ export interface Client {
   }): Promise<Page<AuditEvent, number>>;
   verifyAudit(): Promise<VerifyResult>;
   apply(yaml: string, file: string, dryRun: boolean): Promise<ApplyResult>;
+  /** The release calendar: windows, can-promote, overrides, planned windows, bookings, conflicts, agenda, ICS. */
+  calendar: CalendarClient;
+  addEvidence(input: EvidenceRequest): Promise<AddEvidenceResult>;
+  listEvidence(ref: string, history: boolean): Promise<Evidence[]>;
+  checkGate(ref: string, environment: string): Promise<GateResult>;
+  approve(input: ApproveInput): Promise<ApprovalStatus>;
+  approvals(ref: string, environment: string): Promise<ApprovalStatus>;
+  /** Reviews (checklist, votes, decision) and the readiness report. */
+  reviews: ReviewClient;
+  /** Risk score and register. */
+  risk: RiskClient;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,31 @@
-import { startServices } from '../platform/container.js';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { systemClock } from '../platform/clock.js';
+import type { Services } from '../platform/container.js';
+import { createCoreServices } from '../platform/container-core.js';
+import { openDatabase } from '../platform/db/database.js';
+import { migrateToLatest } from '../platform/db/migrations.js';
 import type { Client } from './client.js';
 
-/** The CLI against a database file or URL directly, acting as `actor`. */
+/**
+ * The CLI against a database file or URL directly, acting as `actor`. The everyday commands use the core
+ * services only; the rest (calendar, gates, reviews, risk, config) load on first use with their libraries,
+ * so `railyard releases list` does not pay for recurrence rules or a CEL engine.
+ */
 export async function openLocalClient(db: string, actor: string): Promise<Client> {
-  const s = await startServices(db);
+  const database = await openDatabase(db);
+  try {
+    await migrateToLatest(database.db as never);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const s = createCoreServices(database, systemClock);
+  let full: Promise<Services> | undefined;
+  const all = () => {
+    full ??= import('../platform/container.js').then((m) => m.createServices(database, systemClock));
+    return full;
+  };
   const page = <T extends { id: string }>(items: T[], limit: number) => ({
     items,
     nextCursor: items.length === limit ? (items.at(-1)?.id ?? null) : null,
@@ -18,6 +40,7 @@ export async function openLocalClient(db: string, actor: string): Promise<Client
     createRelease: (input) => s.releases.create(input, actor),
     showRelease: (ref) => s.releases.show(ref),
     setReleaseStatus: (ref, status, reason) => s.releases.setStatus(ref, status, actor, reason),
+    addChanges: (ref, changes) => s.releases.addChanges(ref, changes, actor),
     listDeployments: async ({ cursor, ...q }) => page(await s.deployments.list({ ...q, before: cursor }), q.limit),
     recordDeployment: (input) => s.deployments.record(input, actor),
     listAudit: async ({ cursor, ...q }) => {
@@ -25,7 +48,45 @@ export async function openLocalClient(db: string, actor: string): Promise<Client
       return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.seq ?? null) : null };
     },
     verifyAudit: () => s.audit.verify(),
-    apply: (yaml, file, dryRun) => s.config.apply(yaml, file, { dryRun }, actor),
-    close: () => s.close(),
+    apply: async (yaml, file, dryRun) => (await all()).config.apply(yaml, file, { dryRun }, actor),
+    calendar: lazyGroup(async () => {
+      const [{ localCalendarClient }, f] = await Promise.all([import('../features/calendar/schedule-service.js'), all()]);
+      return localCalendarClient(f.calendar, f.schedule, actor);
+    }),
+    addEvidence: async ({ path, ...input }) =>
+      (await all()).evidence.add({ ...input, ...(path ? { content: createReadStream(path), file: basename(path) } : {}) }, actor),
+    listEvidence: async (ref, history) => (await all()).evidence.list(ref, history),
+    checkGate: async (ref, env) => (await all()).gates.check(ref, env, actor),
+    approve: async (input) => (await all()).approvals.approve(input, actor),
+    approvals: async (ref, env) => (await all()).approvals.status(ref, env),
+    reviews: lazyGroup(async () => {
+      const [{ localReviewClient }, f] = await Promise.all([import('../features/reviews/report-service.js'), all()]);
+      return localReviewClient(f.reviews, f.reports, actor);
+    }),
+    risk: lazyGroup(async () => {
+      const [{ localRiskClient }, f] = await Promise.all([import('../features/risk/risk-service.js'), all()]);
+      return localRiskClient(f.risk, actor);
+    }),
+    close: () => database.close(),
   };
+}
+
+/**
+ * A group of async operations whose implementation is made on first call. Every member of such a group is an
+ * async function, so a member can be handed out before the implementation exists.
+ */
+function lazyGroup<T extends object>(make: () => Promise<T>): T {
+  let made: Promise<T> | undefined;
+  return new Proxy({} as T, {
+    get: (_target, name) => {
+      if (name === 'then') return undefined; // not a promise itself
+      return async (...args: unknown[]) => {
+        made ??= make();
+        const group = (await made) as Record<string | symbol, (...a: unknown[]) => unknown>;
+        const member = group[name];
+        if (typeof member !== 'function') throw new TypeError(`no operation ${String(name)}`);
+        return member.apply(group, args);
+      };
+    },
+  });
 }

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { registerAuditCommands } from '../features/audit/audit-cli.js';
+import { registerCalendarCommands } from '../features/calendar/calendar-cli.js';
+import { registerWindowCommands } from '../features/calendar/window-cli.js';
 import { registerConfigCommands } from '../features/config/config-cli.js';
 import { registerDeploymentCommands } from '../features/deployments/deployment-cli.js';
+import { registerEvidenceCommands } from '../features/evidence/evidence-cli.js';
+import { registerGateCommands } from '../features/gates/gate-cli.js';
 import { registerCatalogCommands } from '../features/products/catalog-cli.js';
 import { registerReleaseCommands } from '../features/releases/release-cli.js';
+import { registerReviewCommands } from '../features/reviews/review-cli.js';
+import { registerRiskCommands } from '../features/risk/risk-cli.js';
+import { registerVersioningCommands } from '../features/versioning/versioning-cli.js';
 import { packageVersion } from '../platform/paths.js';
 import type { Program } from './context.js';
 import { registerServeCommand } from './serve-cli.js';
@@ -35,6 +42,13 @@ registerCatalogCommands(root);
 registerReleaseCommands(root);
 registerDeploymentCommands(root);
 registerAuditCommands(root);
+registerCalendarCommands(root);
+registerWindowCommands(root);
+registerVersioningCommands(root);
+registerEvidenceCommands(root);
+registerGateCommands(root);
+registerReviewCommands(root);
+registerRiskCommands(root);
 registerServeCommand(root, version);
 
 try {

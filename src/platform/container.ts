@@ -1,38 +1,54 @@
-import { AuditLog, AuditService } from '../features/audit/audit-service.js';
+import { CalendarService } from '../features/calendar/calendar-service.js';
+import { ScheduleService } from '../features/calendar/schedule-service.js';
 import { ConfigService } from '../features/config/config-service.js';
-import { DeploymentService } from '../features/deployments/deployment-service.js';
-import { PortfolioService } from '../features/portfolio/portfolio-service.js';
-import { CatalogService } from '../features/products/catalog-service.js';
-import { ReleaseService } from '../features/releases/release-service.js';
+import { EvidenceService } from '../features/evidence/evidence-service.js';
+import { ApprovalService } from '../features/gates/approval-service.js';
+import { GateService } from '../features/gates/gate-service.js';
+import { ReportService } from '../features/reviews/report-service.js';
+import { ReviewService } from '../features/reviews/review-service.js';
+import { RiskService, riskReportSection } from '../features/risk/risk-service.js';
+import { VersioningService } from '../features/versioning/versioning-service.js';
 import { type Clock, systemClock } from './clock.js';
+import { type CoreServices, createCoreServices } from './container-core.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrations.js';
 
-/** The one place where stores and services are created and wired together. */
-export interface Services {
-  database: DatabaseHandle;
-  clock: Clock;
-  audit: AuditService;
-  catalog: CatalogService;
+/** The one place where stores and services are created and wired together (with container-core.ts). */
+export interface Services extends Omit<CoreServices, 'auditLog'> {
+  calendar: CalendarService;
+  schedule: ScheduleService;
   config: ConfigService;
-  deployments: DeploymentService;
-  portfolio: PortfolioService;
-  releases: ReleaseService;
+  evidence: EvidenceService;
+  gates: GateService;
+  approvals: ApprovalService;
+  reviews: ReviewService;
+  reports: ReportService;
+  risk: RiskService;
+  versioning: VersioningService;
   close(): Promise<void>;
 }
 
 export function createServices(database: DatabaseHandle, clock: Clock = systemClock): Services {
+  const core = createCoreServices(database, clock);
+  const { auditLog, ...coreServices } = core;
   const db = database.db;
-  const auditLog = new AuditLog({ clock });
+  const calendar = new CalendarService({ db, clock, audit: auditLog });
+  const gates = new GateService({ db, clock });
+  const reviews = new ReviewService({ db, clock, audit: auditLog });
+  const schedule = new ScheduleService({ db, clock, audit: auditLog, calendar });
+  const risk = new RiskService({ db, clock, audit: auditLog, freezes: schedule });
   return {
-    database,
-    clock,
-    audit: new AuditService({ db }),
-    catalog: new CatalogService({ db }),
+    ...coreServices,
+    calendar,
+    schedule,
     config: new ConfigService({ db, clock, audit: auditLog }),
-    deployments: new DeploymentService({ db, clock, audit: auditLog }),
-    portfolio: new PortfolioService({ db }),
-    releases: new ReleaseService({ db, clock, audit: auditLog }),
+    evidence: new EvidenceService({ db, clock, audit: auditLog }),
+    gates,
+    approvals: new ApprovalService({ db, clock, audit: auditLog, gates }),
+    reviews,
+    reports: new ReportService({ db, clock, gates, reviews, sections: [riskReportSection(risk)] }),
+    risk,
+    versioning: new VersioningService({ catalog: core.catalog }),
     close: () => database.close(),
   };
 }

@@ -117,6 +117,10 @@ describe('apply plan', () => {
       track: [],
       product: [],
       train: [],
+      gate: [],
+      review: [],
+      risk: [],
+      window: [],
     };
   };
 

@@ -1,6 +1,10 @@
 import { canonicalJson } from '../audit/audit.js';
+import type { Cadence } from '../calendar/cadence.js';
+import { normalizeWindow, type WindowSpec } from '../calendar/window.js';
 import { defaultProtected, type Tier } from '../environments/environment.js';
+import { type ApprovalRule, type GateSpec, gateSpecs, type ReviewTemplateSpec, reviewTemplateSpecs } from '../gates/gate-config.js';
 import { DEFAULT_TAG_FORMAT, type Dependency } from '../products/product.js';
+import { type RiskPolicySpec, riskSpecs } from '../risk/risk-config.js';
 import type { ConfigFile } from './config-schema.js';
 
 /** What the file declares, with every default filled in, so that stored and declared specs compare equal. */
@@ -15,6 +19,9 @@ export interface ProductSpec {
   notify: string[];
   track: string | null;
   dependsOn: Dependency[];
+  /** Only present when declared (as are cadences), so products without them keep their stored spec. */
+  tags?: string[];
+  cadence?: Cadence;
 }
 
 export interface EnvironmentSpec {
@@ -25,6 +32,9 @@ export interface EnvironmentSpec {
   protected: boolean;
   concurrency: number;
   position: number;
+  /** Only present when declared, so environments without a rule keep their stored spec. */
+  approvals?: ApprovalRule;
+  tags?: string[];
 }
 
 export interface TrackSpec {
@@ -37,6 +47,7 @@ export interface TrainSpec {
   key: string;
   name: string;
   products: string[];
+  cadence?: Cadence;
 }
 
 export interface DesiredState {
@@ -44,9 +55,13 @@ export interface DesiredState {
   tracks: TrackSpec[];
   products: ProductSpec[];
   trains: TrainSpec[];
+  gates: GateSpec[];
+  reviews: ReviewTemplateSpec[];
+  risk: RiskPolicySpec[];
+  windows: WindowSpec[];
 }
 
-export const KINDS = ['environment', 'track', 'product', 'train'] as const;
+export const KINDS = ['environment', 'track', 'product', 'train', 'gate', 'review', 'risk', 'window'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export function normalize(config: ConfigFile): DesiredState {
@@ -59,6 +74,8 @@ export function normalize(config: ConfigFile): DesiredState {
       protected: e.protected ?? defaultProtected(e.tier as Tier),
       concurrency: e.concurrency ?? 1,
       position,
+      ...(e.approvals ? { approvals: e.approvals } : {}),
+      ...(e.tags?.length ? { tags: [...e.tags] } : {}),
     })),
     tracks: (config.tracks ?? []).map((t) => ({ key: t.key, name: t.name ?? t.key, environments: [...t.environments] })),
     products: (config.products ?? []).map((p) => ({
@@ -72,8 +89,19 @@ export function normalize(config: ConfigFile): DesiredState {
       notify: [...(p.notify ?? [])],
       track: p.track ?? null,
       dependsOn: (p.dependsOn ?? []).map((d) => ({ product: d.product, range: d.range })),
+      ...(p.tags?.length ? { tags: [...p.tags] } : {}),
+      ...(p.cadence ? { cadence: p.cadence } : {}),
     })),
-    trains: (config.trains ?? []).map((t) => ({ key: t.key, name: t.name ?? t.key, products: [...t.products] })),
+    trains: (config.trains ?? []).map((t) => ({
+      key: t.key,
+      name: t.name ?? t.key,
+      products: [...t.products],
+      ...(t.cadence ? { cadence: t.cadence } : {}),
+    })),
+    gates: gateSpecs(config),
+    reviews: reviewTemplateSpecs(config),
+    risk: riskSpecs(config),
+    windows: (config.windows ?? []).map(normalizeWindow),
   };
 }
 
@@ -110,7 +138,16 @@ export interface Plan {
 }
 
 export function specsOf(desired: DesiredState, kind: Kind): { key: string }[] {
-  const byKind = { environment: desired.environments, track: desired.tracks, product: desired.products, train: desired.trains };
+  const byKind = {
+    environment: desired.environments,
+    track: desired.tracks,
+    product: desired.products,
+    train: desired.trains,
+    gate: desired.gates,
+    review: desired.reviews,
+    risk: desired.risk,
+    window: desired.windows,
+  };
   return byKind[kind];
 }
 

@@ -1,5 +1,7 @@
 import type { FieldProblem } from '../../platform/validation.js';
+import { calendarProblems } from '../calendar/window-rules.js';
 import { isValidTimezone } from '../environments/environment.js';
+import { gateProblems } from '../gates/gate-rules.js';
 import { findDependencyCycle, rangeProblem, tagFormatProblem } from '../products/product.js';
 import type { ConfigFile } from './config-schema.js';
 
@@ -83,5 +85,7 @@ export function semanticProblems(config: ConfigFile): FieldProblem[] {
       if (!productKeys.has(p)) problems.push({ path: ['trains', i, 'products', j], message: unknown('product', p, productKeys) });
     });
   });
+  problems.push(...gateProblems(config));
+  problems.push(...calendarProblems(config));
   return problems;
 }

@@ -1,6 +1,11 @@
 import Type, { type Static } from 'typebox';
+import { CadenceSchema } from '../calendar/cadence.js';
+import { WindowSchema } from '../calendar/window-schema.js';
 import { TIERS } from '../environments/environment.js';
+import { ApprovalRuleSchema, GateSchema, ReviewTemplateSchema } from '../gates/gate-config.js';
 import { KEY_PATTERN } from '../products/product.js';
+import { RiskConfigSchema } from '../risk/risk-config.js';
+import { VersioningConfigSchema } from '../versioning/versioning-config-schema.js';
 
 const Key = (description: string) => Type.String({ pattern: KEY_PATTERN, description });
 const KeyList = (description: string) => Type.Array(Type.String({ pattern: KEY_PATTERN }), { description });
@@ -25,6 +30,8 @@ export const ProductSchema = Type.Object(
     notify: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Who hears about its releases.' })),
     track: Type.Optional(Key('Track its releases are promoted through.')),
     dependsOn: Type.Optional(Type.Array(DependencySchema, { description: 'Products this one needs, with versions.' })),
+    tags: Type.Optional(KeyList('Tags calendar windows can be scoped to.')),
+    cadence: Type.Optional(CadenceSchema),
   },
   { additionalProperties: false },
 );
@@ -37,6 +44,8 @@ export const EnvironmentSchema = Type.Object(
     timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone, e.g. Europe/Berlin (default UTC).' })),
     protected: Type.Optional(Type.Boolean({ description: 'Guarded by approvals and gates (default: true for prod).' })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Promotions at once (default 1).' })),
+    tags: Type.Optional(KeyList('Tags calendar windows can be scoped to.')),
+    approvals: Type.Optional(ApprovalRuleSchema),
   },
   { additionalProperties: false },
 );
@@ -58,6 +67,7 @@ export const TrainSchema = Type.Object(
     key: Key('Unique key.'),
     name: Type.Optional(Type.String({ minLength: 1 })),
     products: KeyList('Products whose releases ship together.'),
+    cadence: Type.Optional(CadenceSchema),
   },
   { additionalProperties: false },
 );
@@ -70,6 +80,11 @@ export const ConfigSchema = Type.Object(
     environments: Type.Optional(Type.Array(EnvironmentSchema)),
     tracks: Type.Optional(Type.Array(TrackSchema)),
     trains: Type.Optional(Type.Array(TrainSchema)),
+    windows: Type.Optional(Type.Array(WindowSchema, { description: 'Calendar windows: freezes and maintenance windows.' })),
+    gates: Type.Optional(Type.Array(GateSchema, { description: 'Checks a release must pass to enter an environment.' })),
+    reviews: Type.Optional(Type.Array(ReviewTemplateSchema, { description: 'Review templates: checklist and decision rule.' })),
+    risk: Type.Optional(RiskConfigSchema),
+    versioning: Type.Optional(VersioningConfigSchema),
   },
   {
     additionalProperties: false,

@@ -4,7 +4,10 @@ import { type Db, isUniqueViolation, type Queryable } from '../../platform/db/da
 import { AppError } from '../../platform/errors.js';
 import { canonicalJson } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
+import { archiveWindow, bumpCalendarVersion, storedWindows, upsertWindow } from '../calendar/calendar-store.js';
+import type { WindowSpec } from '../calendar/window.js';
 import { storedEnvironments, storedTracks, upsertEnvironment, upsertTrack } from '../environments/environment-store.js';
+import { archivePolicy, storedPolicies, upsertPolicy } from '../gates/policy-store.js';
 import { replaceDependencies, storedProducts, upsertProduct } from '../products/product-store.js';
 import { storedTrains, upsertTrain } from '../releases/train-store.js';
 import {
@@ -55,6 +58,8 @@ export class ConfigService {
 
   private async execute(trx: Queryable, desired: DesiredState, plan: Plan, actor: string): Promise<void> {
     const now = this.deps.clock.now().toISOString();
+    // The calendar caches environments, products and windows until its version moves.
+    if (plan.created + plan.updated + plan.deleted > 0) await bumpCalendarVersion(trx);
     const specs = new Map<string, { key: string }>();
     for (const kind of KINDS) for (const spec of specsOf(desired, kind)) specs.set(`${kind}:${spec.key}`, spec);
     const upsert: Record<Kind, (spec: never, json: string) => Promise<string>> = {
@@ -62,6 +67,10 @@ export class ConfigService {
       track: (spec: TrackSpec, json) => upsertTrack(trx, spec, json, now),
       product: (spec: ProductSpec, json) => upsertProduct(trx, spec, json, now),
       train: (spec: TrainSpec, json) => upsertTrain(trx, spec, json, now),
+      gate: (spec: { key: string }, json) => upsertPolicy(trx, 'gate', spec.key, json, now),
+      review: (spec: { key: string }, json) => upsertPolicy(trx, 'review', spec.key, json, now),
+      risk: (spec: { key: string }, json) => upsertPolicy(trx, 'risk', spec.key, json, now),
+      window: (spec: WindowSpec, json) => upsertWindow(trx, spec, json, 'config', now),
     };
     const record = (kind: Kind, id: string, action: string, before: unknown, after: unknown) =>
       this.deps.audit.record(trx, { actor, action: `${kind}.${action}`, subjectType: kind, subjectId: id, before, after });
@@ -84,21 +93,35 @@ export class ConfigService {
     // Deletes archive, in the reverse order.
     for (const kind of [...KINDS].reverse()) {
       for (const item of plan.items.filter((i) => i.kind === kind && i.action === 'delete')) {
-        const id = await archiveByKey(trx, TABLES[kind], item.key, now);
+        const id =
+          kind === 'window'
+            ? await archiveWindow(trx, item.key, now)
+            : kind === 'gate' || kind === 'review' || kind === 'risk'
+              ? await archivePolicy(trx, kind, item.key, now)
+              : await archiveByKey(trx, TABLES[kind], item.key, now);
         if (id) await record(kind, id, 'archived', { key: item.key }, undefined);
       }
     }
   }
 }
 
-const TABLES: Record<Kind, DeclaredTable> = { environment: 'environments', track: 'tracks', product: 'products', train: 'trains' };
+const TABLES: Record<Exclude<Kind, 'gate' | 'review' | 'risk' | 'window'>, DeclaredTable> = {
+  environment: 'environments',
+  track: 'tracks',
+  product: 'products',
+  train: 'trains',
+};
 
 async function currentState(db: Queryable): Promise<CurrentState> {
-  const [environment, track, product, train] = await Promise.all([
+  const [environment, track, product, train, gate, review, risk, window] = await Promise.all([
     storedEnvironments(db),
     storedTracks(db),
     storedProducts(db),
     storedTrains(db),
+    storedPolicies(db, 'gate'),
+    storedPolicies(db, 'review'),
+    storedPolicies(db, 'risk'),
+    storedWindows(db),
   ]);
-  return { environment, track, product, train };
+  return { environment, track, product, train, gate, review, risk, window };
 }

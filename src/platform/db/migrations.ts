@@ -2,6 +2,8 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { AppError } from '../errors.js';
 import { dialectOfDb } from './database.js';
 import { m0001Core } from './migrations/0001-core.js';
+import { m0002Calendar } from './migrations/0002-calendar.js';
+import { m0004Gates } from './migrations/0004-gates.js';
 
 /**
  * Numbered, forward-only migrations, applied under a lock so that several processes starting at once migrate
@@ -10,6 +12,8 @@ import { m0001Core } from './migrations/0001-core.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001Core,
+  '0002-calendar': m0002Calendar,
+  '0004-gates': m0004Gates,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -134,6 +134,154 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface EvidenceTable {
+  id: string;
+  release_id: string;
+  kind: string;
+  source: string;
+  facts: string;
+  digest: string;
+  actor: string;
+  created_at: string;
+  superseded_at: string | null;
+}
+
+export interface PolicyTable {
+  id: string;
+  kind: string;
+  key: string;
+  spec: string;
+  archived_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApprovalTable {
+  id: string;
+  release_id: string;
+  environment_id: string;
+  approver: string;
+  role: string | null;
+  comment: string;
+  digest: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface ReviewTable {
+  id: string;
+  release_id: string;
+  kind: string;
+  status: string;
+  template: string;
+  rule: string;
+  checklist: string;
+  decision: string | null;
+  minutes: string;
+  opened_by: string;
+  opened_at: string;
+  decided_at: string | null;
+}
+
+export interface ReviewVoteTable {
+  review_id: string;
+  voter: string;
+  vote: string;
+  role: string | null;
+  comment: string;
+  at: string;
+}
+
+export interface RiskTable {
+  id: string;
+  release_id: string;
+  title: string;
+  likelihood: number;
+  impact: number;
+  owner: string | null;
+  mitigation: string;
+  status: string;
+  blocker: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarWindowTable {
+  id: string;
+  key: string;
+  name: string;
+  kind: string;
+  severity: string;
+  source: string;
+  spec: string;
+  sequence: number;
+  archived_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarStateTable {
+  id: number;
+  version: number;
+}
+
+export interface CalendarOverrideTable {
+  id: string;
+  window_id: string;
+  environment_id: string;
+  product_id: string | null;
+  starts_at: string;
+  ends_at: string;
+  reason: string;
+  status: string;
+  requested_by: string;
+  approved_by: string | null;
+  approved_at: string | null;
+  revoked_by: string | null;
+  revoked_at: string | null;
+  sequence: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleasePlanTable {
+  id: string;
+  release_id: string;
+  environment_id: string;
+  starts_at: string;
+  ends_at: string;
+  created_by: string;
+  sequence: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarBookingTable {
+  id: string;
+  release_id: string;
+  environment_id: string;
+  starts_at: string;
+  ends_at: string;
+  note: string;
+  forced: number;
+  force_reason: string | null;
+  status: string;
+  created_by: string;
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+  sequence: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarFeedTokenTable {
+  id: string;
+  user_name: string;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
   products: ProductTable;
   product_dependencies: ProductDependencyTable;
@@ -147,6 +295,18 @@ export interface Database {
   deployments: DeploymentTable;
   audit_events: AuditEventTable;
   audit_head: AuditHeadTable;
+  calendar_windows: CalendarWindowTable;
+  calendar_state: CalendarStateTable;
+  calendar_overrides: CalendarOverrideTable;
+  release_plans: ReleasePlanTable;
+  calendar_bookings: CalendarBookingTable;
+  calendar_feed_tokens: CalendarFeedTokenTable;
+  evidence: EvidenceTable;
+  policies: PolicyTable;
+  approvals: ApprovalTable;
+  reviews: ReviewTable;
+  review_votes: ReviewVoteTable;
+  risks: RiskTable;
 }
 
 export type NewRelease = Insertable<ReleaseTable>;

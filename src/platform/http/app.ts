@@ -12,6 +12,11 @@ export const PERMISSIONS = [
   'deployments:read',
   'deployments:write',
   'audit:read',
+  'calendar:read',
+  'calendar:write',
+  'calendar:override',
+  'approvals:write',
+  'reviews:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -5,11 +5,18 @@ import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { auditRoutes } from '../../features/audit/audit-routes.js';
+import { calendarFeedRoute, calendarRoutes } from '../../features/calendar/calendar-routes.js';
+import { scheduleRoutes } from '../../features/calendar/schedule-routes.js';
 import { configRoutes } from '../../features/config/config-routes.js';
 import { deploymentRoutes } from '../../features/deployments/deployment-routes.js';
+import { evidenceRoutes } from '../../features/evidence/evidence-routes.js';
+import { gateRoutes } from '../../features/gates/gate-routes.js';
 import { portfolioRoutes } from '../../features/portfolio/portfolio-routes.js';
 import { catalogRoutes } from '../../features/products/catalog-routes.js';
 import { releaseRoutes } from '../../features/releases/release-routes.js';
+import { reviewRoutes } from '../../features/reviews/review-routes.js';
+import { riskRoutes } from '../../features/risk/risk-routes.js';
+import { versioningRoutes } from '../../features/versioning/versioning-routes.js';
 import type { Services } from '../container.js';
 import { AppError, type ErrorDetail, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -103,10 +110,19 @@ export async function buildServer(services: Services, options: ServerOptions = {
       portfolioRoutes(scoped, services);
       auditRoutes(scoped, services);
       configRoutes(scoped, services);
+      calendarRoutes(scoped, services);
+      scheduleRoutes(scoped, services);
+      versioningRoutes(scoped, services);
+      evidenceRoutes(scoped, services);
+      gateRoutes(scoped, services);
+      reviewRoutes(scoped, services);
+      riskRoutes(scoped, services);
     },
     { prefix: '/api/v1' },
   );
 
+  // The iCalendar feed lives at the root: calendar apps subscribe to it with a feed token in the URL.
+  calendarFeedRoute(app, services);
   await serveDashboard(app, options.webRoot ?? defaultWebRoot());
   return app;
 }

@@ -80,6 +80,7 @@ export const m0001Core: Migration = {
       .execute();
     await db.schema.createIndex('releases_product_id_idx').on('releases').columns(['product_id', 'id']).execute();
     await db.schema.createIndex('releases_status_id_idx').on('releases').columns(['status', 'id']).execute();
+    await db.schema.createIndex('releases_train_id_idx').on('releases').columns(['train_id', 'id']).execute();
 
     await db.schema
       .createTable('changes')
