@@ -11,7 +11,7 @@ import type { Change } from '../releases/change.js';
 import { parseRef, type Release } from '../releases/release.js';
 import { findRelease, listChanges } from '../releases/release-store.js';
 import { type ApprovalStatus, assessApprovals, scopeDigest } from './approval.js';
-import type { GateFacts, GateResult } from './gate.js';
+import type { GateFacts, GateResult, WindowCheck } from './gate.js';
 import type { ApprovalRule, GateSpec } from './gate-config.js';
 import { firstArrivals, latestReviews, listApprovals, openRisks } from './gate-store.js';
 import { findEnvironmentSpec, findPolicy } from './policy-store.js';
@@ -24,7 +24,8 @@ export interface ReleaseContext {
 
 /** Evaluates an environment's gate for a release and explains every check. */
 export class GateService {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  /** `windows` is the calendar: when present, the `window` built-in asks it whether promotion is allowed now. */
+  constructor(private readonly deps: { db: Db; clock: Clock; windows?: WindowCheck }) {}
 
   async check(ref: string, environment: string, promoter: string): Promise<GateResult> {
     const { db } = this.deps;
@@ -65,6 +66,7 @@ export class GateService {
       }
     }
     const { combineEvidence } = await import('../evidence/evidence.js');
+    const windowFact = await this.windowFact(release.product, environment.key, now);
     const approvals = await this.approvalStatus(db, ctx, promoter);
     return {
       evidence: combineEvidence(evidence as Evidence[]),
@@ -79,7 +81,7 @@ export class GateService {
       approvals,
       soak,
       previousEnvironment: track && at > 0 ? (track.environments[at - 1] ?? null) : null,
-      window: null,
+      window: windowFact,
       dependencies: { satisfied: unsatisfied.length === 0, unsatisfied, checked },
       risks: {
         open: risks.length,
@@ -88,12 +90,19 @@ export class GateService {
       },
       reviews,
       unknown: {
-        window: 'no calendar is configured: window.open cannot be known (it arrives with the calendar feature)',
+        ...(windowFact ? {} : { window: 'no calendar is available to this server: window.open cannot be known' }),
         ...(environment.approvals
           ? {}
           : { approvals: `environment ${environment.key} declares no approval rule (environments[].approvals)` }),
       },
     };
+  }
+
+  private async windowFact(product: string, environment: string, now: Date): Promise<{ open: boolean; reason: string } | null> {
+    if (!this.deps.windows) return null;
+    const r = await this.deps.windows.check({ product, environment, at: now.toISOString() });
+    const why = r.reasons.map((x) => x.message).join('; ');
+    return r.allowed ? { open: true, reason: why || `no window closes ${environment} now` } : { open: false, reason: why };
   }
 
   async approvalStatus(db: Queryable, ctx: ReleaseContext, promoter?: string): Promise<ApprovalStatus | null> {

@@ -189,3 +189,8 @@ function builtinCheck(c: GateCheck, f: GateFacts): CheckResult {
       return r('unknown', `unknown: unknown built-in '${String(c.builtin)}'`, {});
   }
 }
+
+/** What the gates need of the calendar: whether a product may be promoted into an environment at an instant. */
+export interface WindowCheck {
+  check(q: { product: string; environment: string; at?: string }): Promise<{ allowed: boolean; reasons: { message: string }[] }>;
+}
