@@ -53,20 +53,42 @@ export async function openRepoAt(dir: string, to: string, pattern: string, optio
   return { repo, to: commit, tags: tags.value, remote: remote.status === 'fulfilled' ? remote.value : null };
 }
 
-/** Opens the range of a subject: its release tags, and the latest releases below the revision. */
-export async function openRange(s: Subject, options: { remote: boolean }): Promise<OpenRange> {
+/**
+ * Opens the range of a subject (its release tags and the latest releases below the revision) and reads
+ * what `read` needs from it. The highest candidate tags are nearly always the releases, so `read` starts
+ * from them while their ancestry is checked; only when the check disagrees does it run again. That saves a
+ * round of git processes on every command.
+ */
+export async function openRange<T>(
+  s: Subject,
+  options: { remote: boolean },
+  read: (range: OpenRange) => Promise<T>,
+): Promise<{ range: OpenRange; result: T }> {
   const opened = await openRepoAt(s.dir, s.to, s.format.refPattern, options);
-  const release = releaseTags(opened.tags, s.format);
-  const { latest, stable } = await latestBelow(s.dir, release, opened.to);
-  return {
+  const tags = releaseTags(opened.tags, s.format);
+  const make = (bases: { latest: ReleaseTag | null; stable: ReleaseTag | null }): OpenRange => ({
     repo: opened.repo,
     to: opened.to,
-    tags: release,
-    tagsAtTo: release.filter((t) => t.commit === opened.to),
-    latest,
-    stable,
+    tags,
+    tagsAtTo: tags.filter((t) => t.commit === opened.to),
     remote: opened.remote,
-  };
+    ...bases,
+  });
+  const below = tags.filter((t) => t.commit !== opened.to);
+  const presumed = make({ latest: below[0] ?? null, stable: below.find((t) => !isPrerelease(t.version)) ?? null });
+  const [checked, speculative] = await Promise.all([
+    latestBelow(s.dir, tags, opened.to),
+    read(presumed).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
+  if (checked.latest === presumed.latest && checked.stable === presumed.stable) {
+    if ('error' in speculative) throw speculative.error;
+    return { range: presumed, result: speculative.value };
+  }
+  const range = make(checked);
+  return { range, result: await read(range) };
 }
 
 /** After this many tags that turn out not to be reachable, one reachability query answers for all of them. */

@@ -60,9 +60,9 @@ function dayOf(seconds: number): string {
 
 /** `railyard version`: the next version after the latest release reachable from `to`, and why. */
 export async function computeVersion(s: Subject, config: VersioningConfig): Promise<VersionReport & { warnings: string[] }> {
-  const range = await openRange(s, { remote: false });
+  const { range, result } = await openRange(s, { remote: false }, (r) => readCommits(s, r.to, r.stable?.commit ?? null));
   assertBaseFetched(range, range.stable, s);
-  const { commits, invalidUtf8 } = await readCommits(s, range.to, range.stable?.commit ?? null);
+  const { commits, invalidUtf8 } = result;
   const report = versionReport(range, s, counted(commits), config);
   return { ...report, warnings: [utf8Warning(invalidUtf8)].filter((w): w is string => w !== null) };
 }
@@ -78,18 +78,19 @@ function versionReport(range: OpenRange, s: Subject, commits: readonly ParsedCom
  */
 export async function computeNotes(s: Subject, config: VersioningConfig, options: NotesOptions = {}): Promise<NotesReport> {
   const repoUrl = options.repoUrl ?? config.repoUrl;
-  const range = await openRange(s, { remote: !repoUrl });
+  const { range, result } = await openRange(s, { remote: !repoUrl }, async (r) => {
+    const prerelease = s.pre !== null || r.tagsAtTo[0]?.version.includes('-') === true;
+    const notesBase = options.from ? await resolveFrom(s, r, options.from) : prerelease ? r.latest : r.stable;
+    const sameRange = notesBase?.commit === r.stable?.commit;
+    const [forNotes, forBump] = await Promise.all([
+      readCommits(s, r.to, notesBase?.commit ?? null),
+      sameRange ? null : readCommits(s, r.to, r.stable?.commit ?? null),
+    ]);
+    return { notesBase, forNotes, forBump };
+  });
+  const { notesBase, forNotes, forBump } = result;
   const tagged = range.tagsAtTo[0] ?? null;
-  const prerelease = s.pre !== null || tagged?.version.includes('-') === true;
-  let notesBase: ReleaseTag | null = prerelease ? range.latest : range.stable;
-  if (options.from) notesBase = await resolveFrom(s, range, options.from);
-  else assertBaseFetched(range, notesBase, s);
-  const bumpBase = range.stable;
-  const sameRange = notesBase?.commit === bumpBase?.commit;
-  const [forNotes, forBump] = await Promise.all([
-    readCommits(s, range.to, notesBase?.commit ?? null),
-    sameRange ? null : readCommits(s, range.to, bumpBase?.commit ?? null),
-  ]);
+  if (!options.from) assertBaseFetched(range, notesBase, s);
   // The range's last commit is listed first, unless a folder filter left it out.
   const first = forNotes.commits[0];
   const time = first?.hash === range.to ? first.time : await commitTime(s.dir, range.to);
