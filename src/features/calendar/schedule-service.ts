@@ -4,7 +4,7 @@ import { type Db, dialectOfDb, type Queryable } from '../../platform/db/database
 import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditLog } from '../audit/audit-service.js';
-import { parseRef } from '../releases/release.js';
+import { formatRef, parseRef } from '../releases/release.js';
 import type { ZonedWindow } from './agenda.js';
 import {
   type Agenda,
@@ -129,7 +129,7 @@ export class ScheduleService {
       const slot: Slot = {
         id,
         type: 'booking',
-        release: `${release.product}@${release.version}`,
+        release: formatRef(release.product, release.version),
         product: release.product,
         version: release.version,
         train: null,
@@ -227,7 +227,7 @@ export class ScheduleService {
     const slot = (type: Slot['type'], r: (typeof open.bookings)[number], train: string | null): Slot => ({
       id: r.id,
       type,
-      release: `${r.product}@${r.version}`,
+      release: formatRef(r.product, r.version),
       product: r.product,
       version: r.version,
       train,

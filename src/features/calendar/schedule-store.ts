@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
+import { formatRef } from '../releases/release.js';
 import { bumpCalendarVersion } from './calendar-store.js';
 import type { Booking, BookingStatus, Override, OverrideStatus, PlannedWindow } from './schedule.js';
 
@@ -48,7 +49,7 @@ export async function listPlans(db: Queryable, q: RangeQuery): Promise<PlannedWi
   const rows = await query.execute();
   return rows.map((r) => ({
     id: r.id,
-    release: `${r.product}@${r.version}`,
+    release: formatRef(r.product, r.version),
     product: r.product,
     version: r.version,
     train: r.train,
@@ -169,7 +170,7 @@ type BookingSelection = Awaited<ReturnType<ReturnType<typeof bookingQuery>['exec
 function toBooking(r: BookingSelection): Booking {
   return {
     id: r.id,
-    release: `${r.product}@${r.version}`,
+    release: formatRef(r.product, r.version),
     product: r.product,
     version: r.version,
     train: r.train,

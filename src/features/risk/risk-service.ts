@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/audit-service.js';
 import type { CalendarQuery } from '../calendar/calendar-api.js';
 import { combineEvidence, type Evidence } from '../evidence/evidence.js';
 import { findPolicy } from '../gates/policy-store.js';
-import { parseRef, type Release } from '../releases/release.js';
+import { formatRef, parseRef, type Release } from '../releases/release.js';
 import { findRelease } from '../releases/release-store.js';
 import type { ReportSection } from '../reviews/report-service.js';
 import {
@@ -88,7 +88,7 @@ export class RiskService {
         hoursToFreeze,
         daysSinceLastRelease: daysSinceLast(r, shipped.get(r.productId) ?? [], now),
       };
-      out.push(scoreRisk(`${r.product}@${r.version}`, input, weights));
+      out.push(scoreRisk(formatRef(r.product, r.version), input, weights));
     }
     return out;
   }
