@@ -3,7 +3,7 @@
  * import cycles. A domain file is src/features/<feature>/<noun>.ts: not a -service, -store, -routes or -cli
  * file, and not a test.
  */
-const DOMAIN = '^src/features/[^/]+/(?![^/]*-(service|store|routes|cli|loader)\\.ts$)(?![^/]*\\.test\\.ts$)[^/]+\\.ts$';
+const DOMAIN = '^src/features/[^/]+/(?![^/]*-(service|store|routes|cli|loader|worker|executor)\\.ts$)(?![^/]*\\.test\\.ts$)[^/]+\\.ts$';
 
 module.exports = {
   forbidden: [

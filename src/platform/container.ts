@@ -4,6 +4,8 @@ import { ConfigService } from '../features/config/config-service.js';
 import { EvidenceService } from '../features/evidence/evidence-service.js';
 import { ApprovalService } from '../features/gates/approval-service.js';
 import { GateService } from '../features/gates/gate-service.js';
+import { RunEngine } from '../features/plans/engine-service.js';
+import { RunService } from '../features/plans/run-service.js';
 import { ReportService } from '../features/reviews/report-service.js';
 import { ReviewService } from '../features/reviews/review-service.js';
 import { RiskService, riskReportSection } from '../features/risk/risk-service.js';
@@ -25,6 +27,8 @@ export interface Services extends Omit<CoreServices, 'auditLog'> {
   reports: ReportService;
   risk: RiskService;
   versioning: VersioningService;
+  engine: RunEngine;
+  runs: RunService;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,7 @@ export function createServices(database: DatabaseHandle, clock: Clock = systemCl
   const reviews = new ReviewService({ db, clock, audit: auditLog });
   const schedule = new ScheduleService({ db, clock, audit: auditLog, calendar });
   const risk = new RiskService({ db, clock, audit: auditLog, freezes: schedule });
+  const engine = new RunEngine({ db, clock, audit: auditLog });
   return {
     ...coreServices,
     calendar,
@@ -49,6 +54,8 @@ export function createServices(database: DatabaseHandle, clock: Clock = systemCl
     reports: new ReportService({ db, clock, gates, reviews, sections: [riskReportSection(risk)] }),
     risk,
     versioning: new VersioningService({ catalog: core.catalog }),
+    engine,
+    runs: new RunService({ db, clock, audit: auditLog, engine, gates, calendar }),
     close: () => database.close(),
   };
 }

@@ -4,6 +4,7 @@ import { dialectOfDb } from './database.js';
 import { m0001Core } from './migrations/0001-core.js';
 import { m0002Calendar } from './migrations/0002-calendar.js';
 import { m0004Gates } from './migrations/0004-gates.js';
+import { m0005Plans } from './migrations/0005-plans.js';
 
 /**
  * Numbered, forward-only migrations, applied under a lock so that several processes starting at once migrate
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001Core,
   '0002-calendar': m0002Calendar,
   '0004-gates': m0004Gates,
+  '0005-plans': m0005Plans,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

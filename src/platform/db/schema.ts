@@ -282,6 +282,80 @@ export interface CalendarFeedTokenTable {
   revoked_at: string | null;
 }
 
+export interface RunTable {
+  id: string;
+  release_id: string;
+  product_id: string;
+  environment_id: string;
+  product: string;
+  environment: string;
+  version: string;
+  plan_key: string;
+  plan: string;
+  status: string;
+  redeploy: number;
+  promoter: string;
+  scheduled_at: string | null;
+  error: string | null;
+  deployment_id: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface StepRunTable {
+  id: string;
+  run_id: string;
+  phase: string;
+  key: string;
+  kind: string;
+  position: number;
+  spec: string;
+  status: string;
+  attempt: number;
+  max_attempts: number;
+  lost_leases: number;
+  available_at: string | null;
+  lease_owner: string | null;
+  lease_token: number;
+  lease_expires_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  result: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
+export interface StepLogTable {
+  id: string;
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  stream: string;
+  text: string;
+  at: string;
+}
+
+export interface WorkerTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  heartbeat_at: string;
+  stopped_at: string | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  event: string;
+  subject_type: string;
+  subject_id: string;
+  payload: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
   products: ProductTable;
   product_dependencies: ProductDependencyTable;
@@ -307,6 +381,11 @@ export interface Database {
   reviews: ReviewTable;
   review_votes: ReviewVoteTable;
   risks: RiskTable;
+  runs: RunTable;
+  step_runs: StepRunTable;
+  step_logs: StepLogTable;
+  workers: WorkerTable;
+  outbox: OutboxTable;
 }
 
 export type NewRelease = Insertable<ReleaseTable>;

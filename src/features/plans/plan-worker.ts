@@ -1,0 +1,298 @@
+import { hostname } from 'node:os';
+import type { Db } from '../../platform/db/database.js';
+import { newId } from '../../platform/ids.js';
+import type { ClaimedStep, Completion, RunEngine, StepOutcome } from './engine-service.js';
+import { redact } from './plan.js';
+import type { NewLog } from './run-store.js';
+import { registerWorker, touchWorker } from './run-store.js';
+import { type ExecutionContext, executeStep, type LogStream, secretValues } from './step-executor.js';
+
+export interface WorkerOptions {
+  id?: string;
+  /** Steps executed at once. */
+  concurrency?: number;
+  /** How long a claim lasts without a heartbeat; a worker that stops for longer loses its steps. */
+  leaseMs?: number;
+  /** How often to look for work another process added (work added in this process wakes the worker at once). */
+  pollMs?: number;
+  /** On stop, how long in-flight steps may take to finish before they are released. */
+  graceMs?: number;
+  /** Bytes of output kept per attempt; the rest is counted and dropped. */
+  maxLogBytes?: number;
+  windowCheck?: ExecutionContext['windowCheck'];
+  execute?: (step: ClaimedStep, ctx: ExecutionContext) => Promise<StepOutcome>;
+}
+
+const LINE_LIMIT = 8 * 1024;
+
+/** Collects a step's output: line-buffered so that secrets are redacted whole, and capped in size. */
+class OutputBuffer {
+  private pending: NewLog[] = [];
+  private partial: Partial<Record<LogStream, string>> = {};
+  private stored = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly step: ClaimedStep,
+    private readonly secrets: string[],
+    private readonly maxBytes: number,
+  ) {}
+
+  add(stream: LogStream, text: string): void {
+    const buffered = (this.partial[stream] ?? '') + text;
+    const cut = buffered.lastIndexOf('\n');
+    if (cut === -1 && buffered.length < LINE_LIMIT) {
+      this.partial[stream] = buffered;
+      return;
+    }
+    const whole = cut === -1 ? buffered : buffered.slice(0, cut + 1);
+    this.partial[stream] = cut === -1 ? '' : buffered.slice(cut + 1);
+    this.keep(stream, whole);
+  }
+
+  private keep(stream: LogStream, text: string): void {
+    const size = Buffer.byteLength(text);
+    if (this.stored + size > this.maxBytes) {
+      this.dropped += size;
+      return;
+    }
+    this.stored += size;
+    const last = this.pending.at(-1);
+    const clean = redact(text, this.secrets);
+    if (last && last.stream === stream && last.text.length < 64 * 1024) last.text += clean;
+    else this.pending.push(this.entry(stream, clean));
+  }
+
+  private entry(stream: LogStream, text: string): NewLog {
+    return { runId: this.step.runId, stepId: this.step.id, attempt: this.step.attempt, stream, text, at: new Date().toISOString() };
+  }
+
+  /** What has not been written yet; with `final`, also unfinished lines and the note of what was dropped. */
+  take(final = false): NewLog[] {
+    if (final) {
+      for (const stream of ['stdout', 'stderr', 'system'] as const) {
+        const rest = this.partial[stream];
+        if (rest) this.keep(stream, `${rest}\n`);
+        this.partial[stream] = '';
+      }
+      if (this.dropped > 0) {
+        this.pending.push(
+          this.entry('system', `[output truncated: ${this.dropped} bytes beyond the ${this.maxBytes}-byte limit were not stored]\n`),
+        );
+        this.dropped = 0;
+      }
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
+
+interface InFlight {
+  step: ClaimedStep;
+  output: OutputBuffer;
+  abort: AbortController;
+  lost: boolean;
+}
+
+/**
+ * Claims ready steps and executes them: several at once, heartbeating their leases, writing output as it
+ * comes, and recording outcomes in batches (one transaction for all attempts that finished together).
+ */
+export class PlanWorker {
+  readonly id: string;
+  private readonly o: Required<Omit<WorkerOptions, 'id' | 'windowCheck'>> & Pick<WorkerOptions, 'windowCheck'>;
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly done: Completion[] = [];
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private signal: (() => void) | undefined;
+  private dirty = true;
+  private flushing: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private offWork: (() => void) | undefined;
+  private lastMaintenance = 0;
+
+  constructor(
+    private readonly engine: RunEngine,
+    private readonly db: Db,
+    options: WorkerOptions = {},
+  ) {
+    this.id = options.id ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`;
+    this.o = {
+      concurrency: options.concurrency ?? 16,
+      leaseMs: options.leaseMs ?? 30_000,
+      pollMs: options.pollMs ?? 250,
+      graceMs: options.graceMs ?? 30_000,
+      maxLogBytes: options.maxLogBytes ?? 256 * 1024,
+      execute: options.execute ?? executeStep,
+      windowCheck: options.windowCheck,
+    };
+  }
+
+  async start(): Promise<void> {
+    await registerWorker(this.db, { id: this.id, host: hostname(), pid: process.pid, now: new Date().toISOString() });
+    this.offWork = this.engine.onWork(() => this.poke());
+    this.timers.push(setInterval(() => void this.heartbeat(), Math.max(50, Math.floor(this.o.leaseMs / 3))));
+    this.timers.push(setInterval(() => void this.flushLogs(), 250));
+    this.loopDone = this.loop();
+  }
+
+  private poke(): void {
+    this.dirty = true;
+    this.signal?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.maintenance();
+        const free = this.o.concurrency - this.inflight.size;
+        let claimed: ClaimedStep[] = [];
+        this.dirty = false;
+        if (free > 0) claimed = await this.engine.claim(this.id, free, this.o.leaseMs);
+        for (const step of claimed) this.launch(step);
+        if (claimed.length > 0 && claimed.length === free) continue;
+        await this.sleep(claimed.length > 0 ? 0 : await this.idleMs());
+      } catch (error) {
+        // The database may be briefly unavailable (restarting, locked): wait and try again.
+        process.stderr.write(`worker ${this.id}: ${(error as Error).message}\n`);
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  private async idleMs(): Promise<number> {
+    const next = await this.engine.nextAvailable();
+    const until = next ? Date.parse(next) - Date.now() : Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(this.o.pollMs, until));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.dirty || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(wake, ms);
+      this.signal = wake;
+      const self = this;
+      function wake() {
+        clearTimeout(t);
+        self.signal = undefined;
+        resolve();
+      }
+    });
+  }
+
+  /** Once a second: take over steps whose worker died, start scheduled runs that are due, report in. */
+  private async maintenance(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastMaintenance < Math.min(1000, this.o.leaseMs / 2)) return;
+    this.lastMaintenance = now;
+    await touchWorker(this.db, this.id, new Date(now).toISOString());
+    await this.engine.reapExpired();
+    await this.engine.startDueRuns(
+      this.o.windowCheck
+        ? async (run) => {
+            const w = await this.o.windowCheck?.({ product: run.product, environment: run.environment } as ClaimedStep);
+            return { allowed: w?.allowed ?? true, nextOpen: w?.nextOpen ?? null };
+          }
+        : undefined,
+    );
+  }
+
+  private launch(step: ClaimedStep): void {
+    const secrets = Object.values(secretValues(step).values);
+    const flight: InFlight = {
+      step,
+      output: new OutputBuffer(step, secrets, this.o.maxLogBytes),
+      abort: new AbortController(),
+      lost: false,
+    };
+    this.inflight.set(step.id, flight);
+    const ctx: ExecutionContext = {
+      signal: flight.abort.signal,
+      log: (stream, text) => flight.output.add(stream, text),
+      windowCheck: this.o.windowCheck,
+    };
+    void this.o
+      .execute(step, ctx)
+      .catch((error: unknown): StepOutcome => ({ kind: 'failed', error: (error as Error).message }))
+      .then((outcome) => {
+        if (flight.lost) {
+          this.inflight.delete(step.id);
+          this.poke();
+          return;
+        }
+        let final = outcome;
+        if (flight.abort.signal.aborted && this.stopping) {
+          // Cut off by a stop: an idempotent step goes back to the queue, any other may have had its effect.
+          final = step.spec.idempotent
+            ? { kind: 'released' }
+            : { kind: 'unknown', error: `worker ${this.id} stopped during attempt ${step.attempt}` };
+        }
+        this.done.push({ step, outcome: final, logs: flight.output.take(true) });
+        void this.flush();
+      });
+  }
+
+  private flush(): Promise<void> {
+    const run = async () => {
+      while (this.done.length > 0) {
+        const batch = this.done.splice(0, this.done.length);
+        try {
+          await this.engine.complete(batch);
+        } catch (error) {
+          process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
+          // Left to their leases: they expire and the steps are taken over (or wait for a person).
+        }
+        for (const c of batch) this.inflight.delete(c.step.id);
+        this.poke();
+      }
+    };
+    this.flushing = (this.flushing ?? Promise.resolve()).then(run);
+    return this.flushing;
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const flight of [...this.inflight.values()]) {
+      if (flight.lost || this.done.some((c) => c.step.id === flight.step.id)) continue;
+      try {
+        const held = await this.engine.heartbeat(flight.step, this.o.leaseMs);
+        if (!held) {
+          flight.lost = true;
+          flight.abort.abort('the step was taken over or cancelled');
+        }
+      } catch {
+        // A missed heartbeat is survivable; the lease outlasts a few of them.
+      }
+    }
+  }
+
+  private async flushLogs(): Promise<void> {
+    const batches = [...this.inflight.values()]
+      .filter((f) => !f.lost)
+      .map((f) => ({ step: f.step, logs: f.output.take() }))
+      .filter((b) => b.logs.length > 0);
+    await this.engine.appendLogs(batches).catch(() => {});
+  }
+
+  /** Number of steps being executed right now. */
+  get busy(): number {
+    return this.inflight.size;
+  }
+
+  /** Graceful stop: claim nothing more, let in-flight steps finish (for up to graceMs), then release them. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.signal?.();
+    this.offWork?.();
+    await this.loopDone;
+    const deadline = Date.now() + this.o.graceMs;
+    while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const f of this.inflight.values()) f.abort.abort('the worker is stopping');
+    while (this.inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.flushing;
+    for (const t of this.timers) clearInterval(t);
+    await touchWorker(this.db, this.id, new Date().toISOString(), true).catch(() => {});
+  }
+}

@@ -1,0 +1,288 @@
+import type { Selectable } from 'kysely';
+import { dialectOfDb, type Queryable } from '../../platform/db/database.js';
+import type { RunTable, StepRunTable } from '../../platform/db/schema.js';
+import { newId } from '../../platform/ids.js';
+import { formatRef } from '../releases/release.js';
+import { ACTIVE_RUN_STATUSES, type RunStatus, type StepSpec, type StepStatus } from './plan.js';
+import type { Run, StepLog, StepRun } from './run.js';
+
+export type RunRow = Selectable<RunTable>;
+export type StepRow = Selectable<StepRunTable>;
+
+export function toRun(r: RunRow): Run {
+  return {
+    id: r.id,
+    release: formatRef(r.product, r.version),
+    product: r.product,
+    version: r.version,
+    environment: r.environment,
+    plan: r.plan_key,
+    status: r.status as RunStatus,
+    redeploy: r.redeploy === 1,
+    promoter: r.promoter,
+    scheduledAt: r.scheduled_at,
+    error: r.error,
+    deployment: r.deployment_id,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export function specOf(row: StepRow): StepSpec {
+  return JSON.parse(row.spec) as StepSpec;
+}
+
+export function toStepRun(row: StepRow): StepRun {
+  const spec = specOf(row);
+  const person =
+    spec.manual ?? (spec.approval ? { instructions: `approval by ${spec.approval.min} ${spec.approval.role ?? 'person'}(s)` } : null);
+  return {
+    id: row.id,
+    phase: row.phase as StepRun['phase'],
+    key: row.key,
+    name: spec.name,
+    kind: spec.kind,
+    needs: spec.needs,
+    status: row.status as StepStatus,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    availableAt: row.available_at,
+    worker: row.lease_owner,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    error: row.error,
+    result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
+    instructions: person?.instructions ?? null,
+  };
+}
+
+export async function findRunRow(db: Queryable, id: string): Promise<RunRow | undefined> {
+  return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function stepRows(db: Queryable, runId: string): Promise<StepRow[]> {
+  return db.selectFrom('step_runs').selectAll().where('run_id', '=', runId).orderBy('phase').orderBy('position').execute();
+}
+
+export interface RunQuery {
+  product?: string;
+  environment?: string;
+  status?: string;
+  release?: string;
+  before?: string;
+  limit: number;
+}
+
+export async function listRuns(db: Queryable, q: RunQuery): Promise<Run[]> {
+  let query = db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.product) query = query.where('product', '=', q.product);
+  if (q.environment) query = query.where('environment', '=', q.environment);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.before) query = query.where('id', '<', q.before);
+  return (await query.execute()).map(toRun);
+}
+
+/** Runs of an environment that hold a promotion slot, and the ones queued for it (oldest first). */
+export async function slotsOf(db: Queryable, environmentId: string): Promise<{ active: RunRow[]; queued: RunRow[] }> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('environment_id', '=', environmentId)
+    .where('status', 'in', [...ACTIVE_RUN_STATUSES, 'queued'])
+    .orderBy('id')
+    .execute();
+  return { active: rows.filter((r) => r.status !== 'queued'), queued: rows.filter((r) => r.status === 'queued') };
+}
+
+/** Serializes admission into one environment: PostgreSQL row lock; SQLite writers are serialized already. */
+export async function lockEnvironment(db: Queryable, environmentId: string): Promise<number> {
+  let query = db.selectFrom('environments').select('concurrency').where('id', '=', environmentId);
+  if (dialectOfDb(db as never) === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row?.concurrency ?? 1;
+}
+
+/**
+ * Takes up to `limit` ready steps whose time has come: marks them running, leased to `owner` until
+ * `leaseUntil`, and raises each one's fencing token. PostgreSQL skips rows another worker is claiming.
+ */
+export async function claimSteps(db: Queryable, owner: string, limit: number, now: string, leaseUntil: string): Promise<StepRow[]> {
+  const postgres = dialectOfDb(db as never) === 'postgres';
+  return db
+    .updateTable('step_runs')
+    .set((eb) => ({
+      status: 'running',
+      lease_owner: owner,
+      lease_token: eb('lease_token', '+', 1),
+      lease_expires_at: leaseUntil,
+      attempt: eb('attempt', '+', 1),
+      started_at: now,
+      finished_at: null,
+      error: null,
+      updated_at: now,
+    }))
+    .where('id', 'in', (eb) => {
+      let sub = eb
+        .selectFrom('step_runs')
+        .select('id')
+        .where('status', '=', 'ready')
+        .where('available_at', '<=', now)
+        .orderBy('available_at')
+        .orderBy('id')
+        .limit(limit);
+      if (postgres) sub = sub.forUpdate().skipLocked();
+      return sub;
+    })
+    .returningAll()
+    .execute();
+}
+
+/** Extends a lease; false when the step is no longer held with this token (taken over, cancelled). */
+export async function extendLease(db: Queryable, stepId: string, token: number, until: string): Promise<boolean> {
+  const r = await db
+    .updateTable('step_runs')
+    .set({ lease_expires_at: until })
+    .where('id', '=', stepId)
+    .where('lease_token', '=', token)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** The step row if this worker still holds it with this token, locked for the rest of the transaction on PostgreSQL. */
+export async function heldStep(db: Queryable, stepId: string, token: number): Promise<StepRow | undefined> {
+  let query = db
+    .selectFrom('step_runs')
+    .selectAll()
+    .where('id', '=', stepId)
+    .where('lease_token', '=', token)
+    .where('status', '=', 'running');
+  if (dialectOfDb(db as never) === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function setStep(db: Queryable, id: string, values: Partial<Omit<StepRow, 'id'>>): Promise<void> {
+  await db.updateTable('step_runs').set(values).where('id', '=', id).execute();
+}
+
+export async function setRun(db: Queryable, id: string, values: Partial<Omit<RunRow, 'id'>>): Promise<void> {
+  await db.updateTable('runs').set(values).where('id', '=', id).execute();
+}
+
+export async function expiredLeases(db: Queryable, now: string, limit = 100): Promise<StepRow[]> {
+  return db
+    .selectFrom('step_runs')
+    .selectAll()
+    .where('status', '=', 'running')
+    .where('lease_expires_at', '<', now)
+    .orderBy('lease_expires_at')
+    .limit(limit)
+    .execute();
+}
+
+/** The earliest time a ready step becomes claimable (for a worker deciding how long to sleep). */
+export async function nextAvailable(db: Queryable): Promise<string | null> {
+  const row = await db
+    .selectFrom('step_runs')
+    .select((eb) => eb.fn.min('available_at').as('at'))
+    .where('status', '=', 'ready')
+    .executeTakeFirst();
+  return (row?.at as string | null | undefined) ?? null;
+}
+
+export async function dueScheduledRuns(db: Queryable, now: string): Promise<RunRow[]> {
+  return db.selectFrom('runs').selectAll().where('status', '=', 'scheduled').where('scheduled_at', '<=', now).orderBy('id').execute();
+}
+
+export interface NewLog {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  stream: StepLog['stream'];
+  text: string;
+  at: string;
+}
+
+export async function insertLogs(db: Queryable, logs: readonly NewLog[]): Promise<void> {
+  if (logs.length === 0) return;
+  await db
+    .insertInto('step_logs')
+    .values(
+      logs.map((l) => ({
+        id: newId(),
+        run_id: l.runId,
+        step_id: l.stepId,
+        attempt: l.attempt,
+        stream: l.stream,
+        text: l.text,
+        at: l.at,
+      })),
+    )
+    .execute();
+}
+
+export async function listLogs(db: Queryable, runId: string, q: { after?: string; step?: string; limit: number }): Promise<StepLog[]> {
+  let query = db
+    .selectFrom('step_logs as l')
+    .innerJoin('step_runs as s', 's.id', 'l.step_id')
+    .select(['l.id', 's.key', 's.phase', 'l.attempt', 'l.stream', 'l.text', 'l.at'])
+    .where('l.run_id', '=', runId)
+    .orderBy('l.id')
+    .limit(q.limit);
+  if (q.after) query = query.where('l.id', '>', q.after);
+  if (q.step) query = query.where('s.key', '=', q.step);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    id: r.id,
+    step: r.key,
+    phase: r.phase,
+    attempt: r.attempt,
+    stream: r.stream as StepLog['stream'],
+    text: r.text,
+    at: r.at,
+  }));
+}
+
+export async function insertOutbox(
+  db: Queryable,
+  e: { event: string; subjectType: string; subjectId: string; payload: unknown; at: string },
+): Promise<void> {
+  await db
+    .insertInto('outbox')
+    .values({
+      id: newId(),
+      event: e.event,
+      subject_type: e.subjectType,
+      subject_id: e.subjectId,
+      payload: JSON.stringify(e.payload),
+      created_at: e.at,
+      delivered_at: null,
+    })
+    .execute();
+}
+
+export async function registerWorker(db: Queryable, w: { id: string; host: string; pid: number; now: string }): Promise<void> {
+  await db
+    .insertInto('workers')
+    .values({ id: w.id, host: w.host, pid: w.pid, started_at: w.now, heartbeat_at: w.now, stopped_at: null })
+    .execute();
+}
+
+export async function touchWorker(db: Queryable, id: string, now: string, stopped = false): Promise<void> {
+  await db
+    .updateTable('workers')
+    .set({ heartbeat_at: now, ...(stopped ? { stopped_at: now } : {}) })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function liveWorkerCount(db: Queryable, since: string): Promise<number> {
+  const row = await db
+    .selectFrom('workers')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('stopped_at', 'is', null)
+    .where('heartbeat_at', '>=', since)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
