@@ -10,6 +10,7 @@ import type { AddEvidenceResult, EvidenceRequest } from '../features/evidence/ev
 import type { ApprovalStatus } from '../features/gates/approval.js';
 import type { ApproveInput } from '../features/gates/approval-service.js';
 import type { GateResult } from '../features/gates/gate.js';
+import type { RunClient } from '../features/plans/run-client.js';
 import type { Product } from '../features/products/product.js';
 import type { Change, NewChange } from '../features/releases/change.js';
 import type { Release } from '../features/releases/release.js';
@@ -60,6 +61,8 @@ export interface Client {
   reviews: ReviewClient;
   /** Risk score and register. */
   risk: RiskClient;
+  /** Promotions and the runs of deployment plans. */
+  runs: RunClient;
   close(): Promise<void>;
 }
 

@@ -67,6 +67,10 @@ export async function openLocalClient(db: string, actor: string): Promise<Client
       const [{ localRiskClient }, f] = await Promise.all([import('../features/risk/risk-service.js'), all()]);
       return localRiskClient(f.risk, actor);
     }),
+    runs: lazyGroup(async () => {
+      const [{ localRunClient }, f] = await Promise.all([import('../features/plans/worker-service.js'), all()]);
+      return localRunClient(f, actor);
+    }),
     close: () => database.close(),
   };
 }

@@ -7,6 +7,7 @@ import { registerConfigCommands } from '../features/config/config-cli.js';
 import { registerDeploymentCommands } from '../features/deployments/deployment-cli.js';
 import { registerEvidenceCommands } from '../features/evidence/evidence-cli.js';
 import { registerGateCommands } from '../features/gates/gate-cli.js';
+import { registerRunCommands } from '../features/plans/run-cli.js';
 import { registerCatalogCommands } from '../features/products/catalog-cli.js';
 import { registerReleaseCommands } from '../features/releases/release-cli.js';
 import { registerReviewCommands } from '../features/reviews/review-cli.js';
@@ -49,6 +50,7 @@ registerEvidenceCommands(root);
 registerGateCommands(root);
 registerReviewCommands(root);
 registerRiskCommands(root);
+registerRunCommands(root);
 registerServeCommand(root, version);
 
 try {

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { remoteCalendarClient } from '../features/calendar/calendar-client.js';
+import { remoteRunClient } from '../features/plans/run-client.js';
 import { remoteReviewClient } from '../features/reviews/review-client.js';
 import { remoteRiskClient } from '../features/risk/risk-client.js';
 import { AppError, ERROR_CODES, type ErrorCode, type ErrorDetail } from '../platform/errors.js';
@@ -75,6 +76,9 @@ export class RemoteClient implements Client {
   listAudit: Client['listAudit'] = (q) => this.call('GET', '/audit', undefined, q);
   verifyAudit: Client['verifyAudit'] = () => this.call('GET', '/audit/verify');
   apply: Client['apply'] = (yaml, file, dryRun) => this.call('POST', '/config/apply', { yaml, file, dryRun });
+  runs = remoteRunClient(<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) =>
+    this.call<T>(method, path, body, query),
+  );
   calendar = remoteCalendarClient(<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) =>
     this.call<T>(method, path, body, query),
   );

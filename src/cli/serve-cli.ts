@@ -13,6 +13,7 @@ export function registerServeCommand(program: Program, version: string): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--demo', 'load the demo workspace into an empty database')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .option('--no-worker', 'do not execute deployment plans here (run `railyard worker` processes instead)')
     .action(async (o, cmd) => {
       const g = globalsOf(cmd);
       try {
@@ -33,6 +34,13 @@ export function registerServeCommand(program: Program, version: string): void {
         const webRoot = join(packageRoot(), 'dist', 'web');
         const app = await buildServer(services, { logger: { level: o.logLevel }, version, webRoot });
         await app.listen({ port: o.port, host: o.host });
+        let worker: { stop(): Promise<void>; id: string } | undefined;
+        if (o.worker) {
+          const { createWorker } = await import('../features/plans/worker-service.js');
+          const embedded = createWorker(services, {});
+          await embedded.start();
+          worker = embedded;
+        }
         const shown = o.host === '0.0.0.0' || o.host === '127.0.0.1' ? 'localhost' : o.host;
         const url = `http://${shown}:${o.port}`;
         process.stdout.write(
@@ -43,12 +51,14 @@ export function registerServeCommand(program: Program, version: string): void {
             `  API        ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`,
             `  health     ${url}/healthz`,
             `  database   ${services.database.location}`,
+            `  worker     ${worker ? `embedded (${worker.id})` : 'none here (--no-worker): start `railyard worker` processes'}`,
             ...(demoNote ? [`  ${demoNote}`] : []),
             '  stop with Ctrl-C',
             '',
           ].join('\n'),
         );
         const stop = async () => {
+          await worker?.stop();
           await app.close();
           await services.close();
           process.exit(0);

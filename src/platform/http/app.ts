@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   'calendar:override',
   'approvals:write',
   'reviews:write',
+  'runs:read',
+  'runs:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -11,6 +11,7 @@ import { configRoutes } from '../../features/config/config-routes.js';
 import { deploymentRoutes } from '../../features/deployments/deployment-routes.js';
 import { evidenceRoutes } from '../../features/evidence/evidence-routes.js';
 import { gateRoutes } from '../../features/gates/gate-routes.js';
+import { runRoutes } from '../../features/plans/run-routes.js';
 import { portfolioRoutes } from '../../features/portfolio/portfolio-routes.js';
 import { catalogRoutes } from '../../features/products/catalog-routes.js';
 import { releaseRoutes } from '../../features/releases/release-routes.js';
@@ -117,6 +118,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
       gateRoutes(scoped, services);
       reviewRoutes(scoped, services);
       riskRoutes(scoped, services);
+      runRoutes(scoped, services);
     },
     { prefix: '/api/v1' },
   );
