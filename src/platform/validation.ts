@@ -141,6 +141,12 @@ export function describeSchemaErrors(
         push({ path, message: `expected ${Array.isArray(t) ? t.join(' or ') : String(t)}, got ${typeName(value)}` });
         break;
       }
+      case 'minItems':
+        push({ path, message: e.params.limit === 1 ? 'must list at least one' : `must list at least ${String(e.params.limit)}` });
+        break;
+      case 'minLength':
+        push({ path, message: e.params.limit === 1 ? 'must not be empty' : `must be at least ${String(e.params.limit)} characters` });
+        break;
       case 'pattern':
         push({ path, message: `${typeName(value)} does not match ${String(e.params.pattern)}` });
         break;

@@ -114,6 +114,7 @@ describe('apply plan', () => {
   const stored = (text: string) => {
     const d = normalize(parseConfig(text, 'f.yaml'));
     return {
+      plan: [],
       environment: d.environments.map((s) => ({
         key: s.key,
         spec: JSON.stringify(Object.fromEntries(Object.entries(s).sort())),

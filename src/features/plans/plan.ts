@@ -212,6 +212,16 @@ export interface RunVariables {
   RAILYARD_IDEMPOTENCY_KEY: string;
 }
 
+export const RUN_VARIABLE_NAMES: readonly (keyof RunVariables)[] = [
+  'RAILYARD_RUN_ID',
+  'RAILYARD_STEP_KEY',
+  'RAILYARD_ATTEMPT',
+  'RAILYARD_PRODUCT',
+  'RAILYARD_VERSION',
+  'RAILYARD_ENV',
+  'RAILYARD_IDEMPOTENCY_KEY',
+];
+
 /** Stable across attempts of one step of one run, so that a receiver can apply an effect once per key. */
 export function idempotencyKey(runId: string, phase: string, stepKey: string): string {
   return `${runId}:${phase}:${stepKey}`;
