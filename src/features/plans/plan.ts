@@ -234,10 +234,11 @@ export function interpolate(text: string, vars: Readonly<Record<string, string>>
 
 /**
  * Replaces every occurrence of a secret value with `***` before output is stored. Values shorter than 4
- * characters are not secrets worth the name and would mangle ordinary text, so they are left alone.
+ * characters are not secrets worth the name and would mangle ordinary text, so they are left alone. Longest
+ * first: a secret that contains another would otherwise show the rest of itself around the `***`.
  */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length >= 4) out = out.split(s).join('***');
   return out;
 }
