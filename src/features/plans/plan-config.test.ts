@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is how plans write run variables, and these tests are about them.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AppError, formatDetail } from '../../platform/errors.js';
 import { parseConfig } from '../config/config-document.js';
@@ -173,6 +174,15 @@ describe('plans in railyard.yaml', () => {
     const desired = normalize(parseConfig(text, 'railyard.yaml'));
     expect(desired.products.map((p) => p.plans)).toEqual([undefined, { prod: 'careful' }]);
     expect('plans' in (desired.products[0] ?? {})).toBe(false);
+  });
+
+  it('accepts the example in docs/CONFIG.md', () => {
+    const doc = readFileSync(new URL('../../../docs/CONFIG.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Plans'));
+    const yaml = section.slice(section.indexOf('```yaml') + 7, section.indexOf('```', section.indexOf('```yaml') + 7));
+    const desired = normalize(parseConfig(yaml, 'CONFIG.md'));
+    expect(desired.plans.map((p) => p.key)).toEqual(['standard', 'careful']);
+    expect(desired.products[0]?.plans).toEqual({ prod: 'careful' });
   });
 
   it('publishes a description for every field of a plan, for editor completion', () => {
