@@ -32,12 +32,23 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 /** The field names a JSON Schema allows at a path inside the value it describes, for "did you mean" hints. */
 export function allowedKeysIn(schema: unknown, path: readonly (string | number)[]): string[] {
-  let node = schema as { properties?: Record<string, unknown>; items?: unknown } | undefined;
+  let nodes = [schema as SchemaNode | undefined];
   for (const seg of path) {
-    node = (typeof seg === 'number' ? node?.items : node?.properties?.[seg]) as typeof node;
-    if (!node) return [];
+    nodes = nodes.flatMap(branches).map((n) => (typeof seg === 'number' ? n.items : n.properties?.[seg]) as SchemaNode | undefined);
   }
-  return Object.keys(node?.properties ?? {});
+  return [...new Set(nodes.flatMap(branches).flatMap((n) => Object.keys(n.properties ?? {})))];
+}
+
+interface SchemaNode {
+  properties?: Record<string, unknown>;
+  items?: unknown;
+  anyOf?: SchemaNode[];
+}
+
+/** A schema, or each branch of a union (`string | {…}` fields), so hints look inside every object form. */
+function branches(node: SchemaNode | undefined): SchemaNode[] {
+  if (!node) return [];
+  return node.anyOf ? node.anyOf.flatMap(branches) : [node];
 }
 
 /** Ranks what a schema allows at a position so that near-misses can be suggested. */
@@ -93,7 +104,7 @@ export function describeSchemaErrors(
       problems.push(p);
     }
   };
-  for (const e of errors) {
+  for (const e of withoutUnionEchoes([...errors], valueAt)) {
     const path = pointerToPath(e.instancePath);
     const value = valueAt(path);
     switch (e.keyword) {
@@ -130,6 +141,12 @@ export function describeSchemaErrors(
         push({ path, message: `expected ${Array.isArray(t) ? t.join(' or ') : String(t)}, got ${typeName(value)}` });
         break;
       }
+      case 'minItems':
+        push({ path, message: e.params.limit === 1 ? 'must list at least one' : `must list at least ${String(e.params.limit)}` });
+        break;
+      case 'minLength':
+        push({ path, message: e.params.limit === 1 ? 'must not be empty' : `must be at least ${String(e.params.limit)} characters` });
+        break;
       case 'pattern':
         push({ path, message: `${typeName(value)} does not match ${String(e.params.pattern)}` });
         break;
@@ -138,4 +155,39 @@ export function describeSchemaErrors(
     }
   }
   return problems;
+}
+
+const MISMATCH = new Set(['type', 'const']);
+
+/**
+ * A value that fails a union (`string | {instructions, role}`) fails every branch, and each says so. When
+ * the value has the right shape for some branch, only that branch's complaints matter ("missing required
+ * field 'instructions'", not also "expected string"); when it fits none, one message lists them all
+ * ("expected string or object, got number 5").
+ */
+function withoutUnionEchoes(errors: SchemaError[], valueAt: (path: (string | number)[]) => unknown): SchemaError[] {
+  let out = errors;
+  for (const union of errors.filter((e) => e.keyword === 'anyOf')) {
+    const at = union.instancePath;
+    const inside = out.filter((e) => e !== union && (e.instancePath === at || e.instancePath.startsWith(`${at}/`)));
+    const mismatches = inside.filter((e) => e.instancePath === at && MISMATCH.has(e.keyword));
+    if (mismatches.length === 0) continue;
+    const others = inside.filter((e) => !mismatches.includes(e) && e.keyword !== 'anyOf' && e.keyword !== 'boolean');
+    const kept = out.filter((e) => !mismatches.includes(e));
+    if (others.length > 0) {
+      out = kept;
+      continue;
+    }
+    const expected = [
+      ...new Set(mismatches.map((e) => (e.keyword === 'const' ? JSON.stringify(e.params.allowedValue) : String(e.params.type)))),
+    ];
+    const merged: SchemaError = {
+      keyword: 'union',
+      instancePath: at,
+      params: {},
+      message: `expected ${expected.join(' or ')}, got ${typeName(valueAt(pointerToPath(at)))}`,
+    };
+    out = kept.map((e) => (e === union ? merged : e));
+  }
+  return out;
 }

@@ -100,6 +100,11 @@ describe('railyard.yaml validation', () => {
     ]);
   });
 
+  it('reports every schema problem of the file, not only the first few', () => {
+    const text = ['environments:', ...Array.from({ length: 12 }, (_, i) => `  - { key: e${i}, tier: qa }`), ''].join('\n');
+    expect(problems(text)).toHaveLength(12);
+  });
+
   it('treats an empty file as an empty portfolio', () => {
     expect(parseConfig('', 'railyard.yaml')).toEqual({});
   });
@@ -109,6 +114,7 @@ describe('apply plan', () => {
   const stored = (text: string) => {
     const d = normalize(parseConfig(text, 'f.yaml'));
     return {
+      plan: [],
       environment: d.environments.map((s) => ({
         key: s.key,
         spec: JSON.stringify(Object.fromEntries(Object.entries(s).sort())),

@@ -1,7 +1,8 @@
+import { Settings } from 'typebox/system';
 import Value from 'typebox/value';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { AppError, type ErrorDetail } from '../../platform/errors.js';
-import { allowedKeysIn, describeSchemaErrors, type FieldProblem, formatPath } from '../../platform/validation.js';
+import { allowedKeysIn, describeSchemaErrors, type FieldProblem, formatPath, type SchemaError } from '../../platform/validation.js';
 import { semanticProblems } from './config-rules.js';
 import { type ConfigFile, ConfigSchema } from './config-schema.js';
 
@@ -29,7 +30,7 @@ export function parseConfig(text: string, file: string): ConfigFile {
 
   if (!Value.Check(ConfigSchema, value)) {
     const problems = describeSchemaErrors(
-      Value.Errors(ConfigSchema, value) as Iterable<{ keyword: string; instancePath: string; params: Record<string, unknown> }>,
+      allErrors(value),
       (path) => valueAt(value, path),
       (path) => allowedKeysIn(ConfigSchema, path),
     );
@@ -38,6 +39,20 @@ export function parseConfig(text: string, file: string): ConfigFile {
   const problems = semanticProblems(value);
   if (problems.length > 0) throw invalid(file, problems.map(locate));
   return value;
+}
+
+/**
+ * Every schema error, not TypeBox's default first 8 (which also count the echoes a union produces): the
+ * promise is that one run shows every problem of the file. The setting is global, so it is restored at once.
+ */
+function allErrors(value: unknown): SchemaError[] {
+  const { maxErrors } = Settings.Get();
+  Settings.Set({ maxErrors: 10_000 });
+  try {
+    return Value.Errors(ConfigSchema, value) as SchemaError[];
+  } finally {
+    Settings.Set({ maxErrors });
+  }
 }
 
 function invalid(file: string, unsorted: ErrorDetail[]): AppError {

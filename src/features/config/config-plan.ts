@@ -3,6 +3,8 @@ import type { Cadence } from '../calendar/cadence.js';
 import { normalizeWindow, type WindowSpec } from '../calendar/window.js';
 import { defaultProtected, type Tier } from '../environments/environment.js';
 import { type ApprovalRule, type GateSpec, gateSpecs, type ReviewTemplateSpec, reviewTemplateSpecs } from '../gates/gate-config.js';
+import type { PlanSpec } from '../plans/plan.js';
+import { planSpecs } from '../plans/plan-config.js';
 import { DEFAULT_TAG_FORMAT, type Dependency } from '../products/product.js';
 import { type RiskPolicySpec, riskSpecs } from '../risk/risk-config.js';
 import type { ConfigFile } from './config-schema.js';
@@ -22,6 +24,8 @@ export interface ProductSpec {
   /** Only present when declared (as are cadences), so products without them keep their stored spec. */
   tags?: string[];
   cadence?: Cadence;
+  /** Plans by environment key that replace the environment's own (only present when declared). */
+  plans?: Record<string, string>;
 }
 
 export interface EnvironmentSpec {
@@ -35,6 +39,8 @@ export interface EnvironmentSpec {
   /** Only present when declared, so environments without a rule keep their stored spec. */
   approvals?: ApprovalRule;
   tags?: string[];
+  /** Key of the plan a promotion into it runs (only present when declared). */
+  plan?: string;
 }
 
 export interface TrackSpec {
@@ -51,6 +57,7 @@ export interface TrainSpec {
 }
 
 export interface DesiredState {
+  plans: PlanSpec[];
   environments: EnvironmentSpec[];
   tracks: TrackSpec[];
   products: ProductSpec[];
@@ -61,11 +68,13 @@ export interface DesiredState {
   windows: WindowSpec[];
 }
 
-export const KINDS = ['environment', 'track', 'product', 'train', 'gate', 'review', 'risk', 'window'] as const;
+/** In the order they are created: plans before the environments that name them. */
+export const KINDS = ['plan', 'environment', 'track', 'product', 'train', 'gate', 'review', 'risk', 'window'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export function normalize(config: ConfigFile): DesiredState {
   return {
+    plans: planSpecs(config),
     environments: (config.environments ?? []).map((e, position) => ({
       key: e.key,
       name: e.name ?? e.key,
@@ -76,6 +85,7 @@ export function normalize(config: ConfigFile): DesiredState {
       position,
       ...(e.approvals ? { approvals: e.approvals } : {}),
       ...(e.tags?.length ? { tags: [...e.tags] } : {}),
+      ...(e.plan ? { plan: e.plan } : {}),
     })),
     tracks: (config.tracks ?? []).map((t) => ({ key: t.key, name: t.name ?? t.key, environments: [...t.environments] })),
     products: (config.products ?? []).map((p) => ({
@@ -91,6 +101,7 @@ export function normalize(config: ConfigFile): DesiredState {
       dependsOn: (p.dependsOn ?? []).map((d) => ({ product: d.product, range: d.range })),
       ...(p.tags?.length ? { tags: [...p.tags] } : {}),
       ...(p.cadence ? { cadence: p.cadence } : {}),
+      ...(p.plans && Object.keys(p.plans).length ? { plans: { ...p.plans } } : {}),
     })),
     trains: (config.trains ?? []).map((t) => ({
       key: t.key,
@@ -139,6 +150,7 @@ export interface Plan {
 
 export function specsOf(desired: DesiredState, kind: Kind): { key: string }[] {
   const byKind = {
+    plan: desired.plans,
     environment: desired.environments,
     track: desired.tracks,
     product: desired.products,

@@ -2,6 +2,7 @@ import type { FieldProblem } from '../../platform/validation.js';
 import { calendarProblems } from '../calendar/window-rules.js';
 import { isValidTimezone } from '../environments/environment.js';
 import { gateProblems } from '../gates/gate-rules.js';
+import { planProblems } from '../plans/plan-rules.js';
 import { findDependencyCycle, rangeProblem, tagFormatProblem } from '../products/product.js';
 import type { ConfigFile } from './config-schema.js';
 
@@ -87,5 +88,6 @@ export function semanticProblems(config: ConfigFile): FieldProblem[] {
   });
   problems.push(...gateProblems(config));
   problems.push(...calendarProblems(config));
+  problems.push(...planProblems(config));
   return problems;
 }

@@ -3,6 +3,7 @@ import { CadenceSchema } from '../calendar/cadence.js';
 import { WindowSchema } from '../calendar/window-schema.js';
 import { TIERS } from '../environments/environment.js';
 import { ApprovalRuleSchema, GateSchema, ReviewTemplateSchema } from '../gates/gate-config.js';
+import { PlanSchema } from '../plans/plan-config.js';
 import { KEY_PATTERN } from '../products/product.js';
 import { RiskConfigSchema } from '../risk/risk-config.js';
 import { VersioningConfigSchema } from '../versioning/versioning-config-schema.js';
@@ -32,6 +33,11 @@ export const ProductSchema = Type.Object(
     dependsOn: Type.Optional(Type.Array(DependencySchema, { description: 'Products this one needs, with versions.' })),
     tags: Type.Optional(KeyList('Tags calendar windows can be scoped to.')),
     cadence: Type.Optional(CadenceSchema),
+    plans: Type.Optional(
+      Type.Record(Type.String(), Type.String({ pattern: KEY_PATTERN }), {
+        description: 'Plans for this product by environment key, instead of the environment’s plan: { prod: careful }.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -46,6 +52,7 @@ export const EnvironmentSchema = Type.Object(
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Promotions at once (default 1).' })),
     tags: Type.Optional(KeyList('Tags calendar windows can be scoped to.')),
     approvals: Type.Optional(ApprovalRuleSchema),
+    plan: Type.Optional(Key('The plan a promotion into it runs (a product can name another under plans:).')),
   },
   { additionalProperties: false },
 );
@@ -84,13 +91,14 @@ export const ConfigSchema = Type.Object(
     gates: Type.Optional(Type.Array(GateSchema, { description: 'Checks a release must pass to enter an environment.' })),
     reviews: Type.Optional(Type.Array(ReviewTemplateSchema, { description: 'Review templates: checklist and decision rule.' })),
     risk: Type.Optional(RiskConfigSchema),
+    plans: Type.Optional(Type.Array(PlanSchema, { description: 'Deployment plans: the steps a promotion runs, and its rollback.' })),
     versioning: Type.Optional(VersioningConfigSchema),
   },
   {
     additionalProperties: false,
     $id: 'https://railyard.dev/schema/railyard.schema.json',
     title: 'railyard.yaml',
-    description: 'Railyard configuration as code: products, environments, tracks and trains.',
+    description: 'Railyard configuration as code: products, environments, tracks, trains, gates and plans.',
   },
 );
 

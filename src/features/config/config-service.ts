@@ -63,6 +63,7 @@ export class ConfigService {
     const specs = new Map<string, { key: string }>();
     for (const kind of KINDS) for (const spec of specsOf(desired, kind)) specs.set(`${kind}:${spec.key}`, spec);
     const upsert: Record<Kind, (spec: never, json: string) => Promise<string>> = {
+      plan: (spec: { key: string }, json) => upsertPolicy(trx, 'plan', spec.key, json, now),
       environment: (spec: EnvironmentSpec, json) => upsertEnvironment(trx, spec, json, now),
       track: (spec: TrackSpec, json) => upsertTrack(trx, spec, json, now),
       product: (spec: ProductSpec, json) => upsertProduct(trx, spec, json, now),
@@ -75,8 +76,8 @@ export class ConfigService {
     const record = (kind: Kind, id: string, action: string, before: unknown, after: unknown) =>
       this.deps.audit.record(trx, { actor, action: `${kind}.${action}`, subjectType: kind, subjectId: id, before, after });
 
-    // Creates and updates in dependency order: environments before the tracks that list them, products
-    // before their dependencies and the trains they ride.
+    // Creates and updates in dependency order: plans before the environments that name them, environments
+    // before the tracks that list them, products before their dependencies and the trains they ride.
     for (const kind of KINDS) {
       for (const item of plan.items.filter((i) => i.kind === kind && (i.action === 'create' || i.action === 'update'))) {
         const spec = specs.get(`${kind}:${item.key}`) as never;
@@ -96,7 +97,7 @@ export class ConfigService {
         const id =
           kind === 'window'
             ? await archiveWindow(trx, item.key, now)
-            : kind === 'gate' || kind === 'review' || kind === 'risk'
+            : kind === 'gate' || kind === 'review' || kind === 'risk' || kind === 'plan'
               ? await archivePolicy(trx, kind, item.key, now)
               : await archiveByKey(trx, TABLES[kind], item.key, now);
         if (id) await record(kind, id, 'archived', { key: item.key }, undefined);
@@ -105,7 +106,7 @@ export class ConfigService {
   }
 }
 
-const TABLES: Record<Exclude<Kind, 'gate' | 'review' | 'risk' | 'window'>, DeclaredTable> = {
+const TABLES: Record<Exclude<Kind, 'gate' | 'review' | 'risk' | 'plan' | 'window'>, DeclaredTable> = {
   environment: 'environments',
   track: 'tracks',
   product: 'products',
@@ -113,7 +114,8 @@ const TABLES: Record<Exclude<Kind, 'gate' | 'review' | 'risk' | 'window'>, Decla
 };
 
 async function currentState(db: Queryable): Promise<CurrentState> {
-  const [environment, track, product, train, gate, review, risk, window] = await Promise.all([
+  const [plan, environment, track, product, train, gate, review, risk, window] = await Promise.all([
+    storedPolicies(db, 'plan'),
     storedEnvironments(db),
     storedTracks(db),
     storedProducts(db),
@@ -123,5 +125,5 @@ async function currentState(db: Queryable): Promise<CurrentState> {
     storedPolicies(db, 'risk'),
     storedWindows(db),
   ]);
-  return { environment, track, product, train, gate, review, risk, window };
+  return { plan, environment, track, product, train, gate, review, risk, window };
 }

@@ -2,8 +2,11 @@ import type { Queryable } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { StoredEntry } from '../config/config-plan.js';
 
-/** Gates (kind `gate`, keyed by environment), review templates (kind `review`) and risk weights (kind `risk`) declared in railyard.yaml. */
-export type PolicyKind = 'gate' | 'review' | 'risk';
+/**
+ * Gates (kind `gate`, keyed by environment), review templates (kind `review`), risk weights (kind `risk`) and
+ * deployment plans (kind `plan`) declared in railyard.yaml.
+ */
+export type PolicyKind = 'gate' | 'review' | 'risk' | 'plan';
 
 export async function storedPolicies(db: Queryable, kind: PolicyKind): Promise<StoredEntry[]> {
   const rows = await db.selectFrom('policies').select(['key', 'spec', 'archived_at']).where('kind', '=', kind).execute();

@@ -1,21 +1,22 @@
 import type { Queryable } from '../../platform/db/database.js';
+import { findEnvironmentSpec, findPolicy } from '../gates/policy-store.js';
 import type { PlanSpec } from './plan.js';
 
-/** TEMPORARY until the config part lands: the plan an environment declares. */
+/**
+ * The plan a promotion of `product` into `environment` runs, as last applied: the product's own choice for that
+ * environment (`products[].plans`), else the environment's `plan`. Undefined when neither names one, or the
+ * environment is unknown or archived.
+ */
 export async function findPlanFor(db: Queryable, product: string, environment: string): Promise<PlanSpec | undefined> {
-  const [p, e] = await Promise.all([
-    db.selectFrom('products').select('spec').where('key', '=', product).where('archived_at', 'is', null).executeTakeFirst(),
-    db.selectFrom('environments').select('spec').where('key', '=', environment).where('archived_at', 'is', null).executeTakeFirst(),
-  ]);
-  const override = p ? (JSON.parse(p.spec) as { plans?: Record<string, string> }).plans?.[environment] : undefined;
-  const key = override ?? (e ? (JSON.parse(e.spec) as { plan?: string }).plan : undefined);
-  if (!key) return undefined;
-  const row = await db
-    .selectFrom('policies')
+  const env = await findEnvironmentSpec(db, environment);
+  if (!env) return undefined;
+  const productRow = await db
+    .selectFrom('products')
     .select('spec')
-    .where('kind', '=', 'plan')
-    .where('key', '=', key)
+    .where('key', '=', product)
     .where('archived_at', 'is', null)
     .executeTakeFirst();
-  return row ? (JSON.parse(row.spec) as PlanSpec) : undefined;
+  const override = productRow ? (JSON.parse(productRow.spec) as { plans?: Record<string, string> }).plans?.[environment] : undefined;
+  const key = override ?? (env.spec as { plan?: string }).plan;
+  return key === undefined ? undefined : findPolicy<PlanSpec>(db, 'plan', key);
 }

@@ -212,6 +212,16 @@ export interface RunVariables {
   RAILYARD_IDEMPOTENCY_KEY: string;
 }
 
+export const RUN_VARIABLE_NAMES: readonly (keyof RunVariables)[] = [
+  'RAILYARD_RUN_ID',
+  'RAILYARD_STEP_KEY',
+  'RAILYARD_ATTEMPT',
+  'RAILYARD_PRODUCT',
+  'RAILYARD_VERSION',
+  'RAILYARD_ENV',
+  'RAILYARD_IDEMPOTENCY_KEY',
+];
+
 /** Stable across attempts of one step of one run, so that a receiver can apply an effect once per key. */
 export function idempotencyKey(runId: string, phase: string, stepKey: string): string {
   return `${runId}:${phase}:${stepKey}`;
@@ -224,10 +234,11 @@ export function interpolate(text: string, vars: Readonly<Record<string, string>>
 
 /**
  * Replaces every occurrence of a secret value with `***` before output is stored. Values shorter than 4
- * characters are not secrets worth the name and would mangle ordinary text, so they are left alone.
+ * characters are not secrets worth the name and would mangle ordinary text, so they are left alone. Longest
+ * first: a secret that contains another would otherwise show the rest of itself around the `***`.
  */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length >= 4) out = out.split(s).join('***');
   return out;
 }
