@@ -196,11 +196,6 @@ export function backoffMs(base: number, attempt: number): number {
   return Math.min(base * 2 ** Math.max(0, attempt - 1), 600_000);
 }
 
-/** The kinds that a worker executes; the others wait for a person (manual, approval). */
-export function needsPerson(kind: StepKind): boolean {
-  return kind === 'manual' || kind === 'approval';
-}
-
 /** Variables every `run` step gets (and `http` steps can use as `${NAME}`). */
 export interface RunVariables {
   RAILYARD_RUN_ID: string;
