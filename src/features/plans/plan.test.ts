@@ -219,6 +219,15 @@ describe('redact', () => {
     expect(redact('key=abcd-efgh', ['abcd', 'abcd-efgh'])).toBe('key=***');
   });
 
+  it('hides well-known token formats nobody declared, keeping their prefix', () => {
+    const gh = `ghp_${'a1B2'.repeat(9)}`;
+    expect(redact(`pushing with ${gh} now`, [])).toBe('pushing with ghp_*** now');
+    expect(redact('Authorization: Bearer eyJhbGciOi.x.y\n', [])).toBe('Authorization: Bearer ***\n');
+    expect(redact('key AKIAABCDEFGHIJKLMNOP used', [])).toBe('key AKIA*** used');
+    expect(redact('slack xoxb-1234567890-abcdef', [])).toBe('slack xoxb-***');
+    expect(redact('plain text with ghp_short stays', [])).toBe('plain text with ghp_short stays');
+  });
+
   it('leaves no secret in the output', () => {
     const word = fc.string({ unit: fc.constantFrom(...'abc-_=:/ '), maxLength: 40 });
     const secret = fc.string({ unit: fc.constantFrom(...'abc-'), minLength: 4, maxLength: 8 });

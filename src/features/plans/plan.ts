@@ -235,5 +235,25 @@ export function interpolate(text: string, vars: Readonly<Record<string, string>>
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length >= 4) out = out.split(s).join('***');
+  return redactTokens(out);
+}
+
+/**
+ * Well-known token formats that a command may print without the plan declaring them (a CLI echoing its
+ * credentials, a verbose HTTP client): GitHub, GitLab, Slack and AWS access keys, and the credentials of
+ * Authorization headers. The recognisable prefix stays so the reader knows what was there.
+ */
+const TOKEN_PATTERNS: [RegExp, string][] = [
+  [/\b(gh[pousr]_)[A-Za-z0-9]{30,}/g, '$1***'],
+  [/\b(github_pat_)[A-Za-z0-9_]{20,}/g, '$1***'],
+  [/\b(glpat-)[A-Za-z0-9_-]{20,}/g, '$1***'],
+  [/\b(xox[abprs]-)[A-Za-z0-9-]{10,}/g, '$1***'],
+  [/\b(AKIA)[0-9A-Z]{16}\b/g, '$1***'],
+  [/(authorization:\s*(?:bearer|basic|token)\s+)[^\s"']+/gi, '$1***'],
+];
+
+export function redactTokens(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of TOKEN_PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }
