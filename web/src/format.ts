@@ -53,3 +53,16 @@ export function formatDaysUntil(days: number): string {
   if (days > 0) return `in ${days} days`;
   return days === -1 ? '1 day overdue' : `${-days} days overdue`;
 }
+
+/** How long from one instant to the other (or to now, while it lasts): "450 ms", "12s", "3m 05s", "1h 02m". */
+export function formatDuration(from: string | null, to: string | null, now = Date.now()): string {
+  if (!from) return '—';
+  const ms = (to ? new Date(to).getTime() : now) - new Date(from).getTime();
+  if (Number.isNaN(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+}

@@ -1,3 +1,10 @@
+import { currentActor } from '../actor';
+
+export interface ErrorDetail {
+  message: string;
+  path?: string;
+}
+
 /** An error the dashboard can show: the API's own error body, or what went wrong reaching it. */
 export class ApiError extends Error {
   constructor(
@@ -5,6 +12,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     readonly errorId: string | null = null,
+    /** The reasons behind it: each blocked gate check, each invalid field. */
+    readonly details: ErrorDetail[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -12,7 +21,7 @@ export class ApiError extends Error {
 }
 
 interface ErrorBody {
-  error?: { code?: string; message?: string; errorId?: string };
+  error?: { code?: string; message?: string; errorId?: string; details?: ErrorDetail[] };
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -24,11 +33,25 @@ export async function apiGet<T>(path: string, query: Query = {}, signal?: AbortS
     if (value !== undefined && value !== '') params.set(key, String(value));
   }
   const search = params.size ? `?${params}` : '';
+  return request<T>(`/api/v1${path}${search}`, { headers: { accept: 'application/json' }, signal });
+}
+
+/** POST a JSON body to /api/v1 as the person named in the header (see actor.ts); throws ApiError like apiGet. */
+export async function apiPost<T>(path: string, body: unknown): Promise<T> {
+  const actor = currentActor().trim();
+  return request<T>(`/api/v1${path}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json', ...(actor ? { 'railyard-actor': actor } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+async function request<T>(url: string, init: RequestInit): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`/api/v1${path}${search}`, { headers: { accept: 'application/json' }, signal });
+    response = await fetch(url, init);
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (init.signal?.aborted) throw error;
     throw new ApiError('Cannot reach the Railyard server. Check that it is running and try again.', 0, 'network');
   }
   const body: unknown = await response.json().catch(() => null);
@@ -39,6 +62,7 @@ export async function apiGet<T>(path: string, query: Query = {}, signal?: AbortS
       response.status,
       e?.code ?? 'http_error',
       e?.errorId ?? null,
+      Array.isArray(e?.details) ? e.details : [],
     );
   }
   if (body === null) throw new ApiError('The server sent a response that is not JSON', response.status, 'bad_response');

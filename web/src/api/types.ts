@@ -126,3 +126,84 @@ export interface Track {
   name: string;
   environments: string[];
 }
+
+export interface Environment {
+  id: string;
+  key: string;
+  name: string;
+  tier: Tier;
+  protected: boolean;
+  position: number;
+}
+
+export const RUN_STATUSES = [
+  'scheduled',
+  'queued',
+  'running',
+  'awaiting',
+  'needs_attention',
+  'rolling_back',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type StepStatus = 'pending' | 'ready' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'needs_attention' | 'cancelled';
+export type StepKind = 'run' | 'http' | 'manual' | 'approval' | 'wait' | 'verify' | 'notify';
+
+/** One execution of a plan for a release into an environment. */
+export interface Run {
+  id: string;
+  release: string;
+  product: string;
+  version: string;
+  environment: string;
+  plan: string;
+  status: RunStatus;
+  /** A promotion of a version that already succeeded in this environment: a rollback by redeploying it. */
+  redeploy: boolean;
+  promoter: string;
+  scheduledAt: string | null;
+  error: string | null;
+  deployment: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface StepRun {
+  id: string;
+  phase: 'deploy' | 'rollback';
+  key: string;
+  name: string;
+  kind: StepKind;
+  needs: string[];
+  status: StepStatus;
+  attempt: number;
+  maxAttempts: number;
+  availableAt: string | null;
+  worker: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  result: Record<string, unknown> | null;
+  /** For steps waiting for a person: what to do. */
+  instructions: string | null;
+}
+
+export interface RunDetail extends Run {
+  steps: StepRun[];
+}
+
+/** One stored chunk of a step's output (it may hold several lines). */
+export interface StepLog {
+  id: string;
+  step: string;
+  phase: string;
+  attempt: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+  at: string;
+}

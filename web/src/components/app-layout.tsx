@@ -1,10 +1,12 @@
-import { AppShell, Container, Group, Text } from '@mantine/core';
+import { AppShell, Container, Group, Text, TextInput } from '@mantine/core';
 import { Outlet, useMatchRoute } from '@tanstack/react-router';
+import { setActor, useActor } from '../actor';
 import { ButtonLink } from './links';
 
 const SECTIONS = [
   { to: '/', label: 'Portfolio', fuzzy: false },
   { to: '/releases', label: 'Releases', fuzzy: true },
+  { to: '/runs', label: 'Runs', fuzzy: true },
   { to: '/audit', label: 'Audit', fuzzy: true },
 ] as const;
 
@@ -19,6 +21,29 @@ function Logo() {
         Railyard
       </Text>
     </Group>
+  );
+}
+
+/** Who promotes, confirms and cancels from this browser: sent with each change and kept in the audit trail. */
+function ActorInput() {
+  const actor = useActor();
+  return (
+    <TextInput
+      aria-label="Acting as"
+      title="Your name, recorded in the audit trail with each change you make here"
+      placeholder="Your name"
+      leftSection={
+        <Text size="xs" c="dimmed" lh={1}>
+          as
+        </Text>
+      }
+      leftSectionPointerEvents="none"
+      size="xs"
+      w={180}
+      value={actor}
+      onChange={(e) => setActor(e.currentTarget.value)}
+      ml="auto"
+    />
   );
 }
 
@@ -49,6 +74,7 @@ export function AppLayout() {
                 );
               })}
             </Group>
+            <ActorInput />
           </Group>
         </Container>
       </AppShell.Header>

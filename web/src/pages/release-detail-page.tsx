@@ -4,7 +4,8 @@ import { getRouteApi } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
 import { releaseQuery } from '../api/queries';
 import type { Change, Deployment, ReleaseDetail } from '../api/types';
-import { AnchorLink } from '../components/links';
+import { AnchorLink, ButtonLink } from '../components/links';
+import { PromoteButton } from '../components/promote-modal';
 import { ErrorState, LoadingState } from '../components/query-state';
 import { DeploymentStatusBadge, ReleaseStatusBadge } from '../components/status-badge';
 import { formatDateTime, formatDay, humanize } from '../format';
@@ -39,11 +40,19 @@ export function ReleaseDetailPage() {
 function ReleaseView({ release }: { release: ReleaseDetail }) {
   return (
     <Stack gap="lg">
-      <Group gap="sm" align="center">
-        <Title order={2} ff="monospace">
-          {release.ref}
-        </Title>
-        <ReleaseStatusBadge status={release.status} />
+      <Group justify="space-between" align="center" gap="md">
+        <Group gap="sm" align="center">
+          <Title order={2} ff="monospace">
+            {release.ref}
+          </Title>
+          <ReleaseStatusBadge status={release.status} />
+        </Group>
+        <Group gap="xs">
+          <ButtonLink to="/runs" search={{ product: release.product }} variant="default">
+            Runs of {release.product}
+          </ButtonLink>
+          {release.status !== 'cancelled' && <PromoteButton release={release.ref} />}
+        </Group>
       </Group>
       {release.title !== release.ref && release.title !== `${release.product} ${release.version}` && (
         <Text size="lg" mt={-12}>
