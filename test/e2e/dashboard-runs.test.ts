@@ -172,10 +172,12 @@ describe('dashboard runs, in Chromium against `railyard serve`', () => {
     const dialog = page.getByRole('dialog', { name: 'Confirm step sign-off' });
     expect(await dialog.textContent()).toContain('Open the shop and buy something');
     await dialog.getByRole('textbox', { name: 'Note' }).fill('bought a hat');
+    // The step names its role, so the dialog offers it; without it the API refuses and the dialog stays open.
+    expect(await dialog.getByRole('textbox', { name: 'Role' }).inputValue()).toBe('sre');
+    await dialog.getByRole('textbox', { name: 'Role' }).fill('');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    // The step is for the sre role: the API says so, and the dialog stays open to fix it.
     await dialog.getByRole('alert').waitFor();
-    expect(await dialog.getByRole('alert').textContent()).toContain("step sign-off is for role 'sre'");
+    expect(await dialog.getByRole('alert').textContent()).toContain("step sign-off is confirmed in role 'sre'");
 
     await dialog.getByRole('textbox', { name: 'Role' }).fill('sre');
     await dialog.getByRole('button', { name: 'Confirm' }).click();

@@ -12,6 +12,7 @@ export interface LogPage {
 
 export interface RunListQuery {
   product?: string;
+  release?: string;
   environment?: string;
   status?: string;
   limit: number;

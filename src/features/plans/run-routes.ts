@@ -42,6 +42,7 @@ const StepBody = Type.Object({
   error: Nullable(Str),
   result: Type.Unknown(),
   instructions: Nullable(Str),
+  role: Nullable(Str),
 });
 
 export const RunDetailBody = Type.Object({ ...RunBody.properties, steps: Type.Array(StepBody) });
@@ -91,6 +92,7 @@ export function runRoutes(app: App, { runs }: Services): void {
         tags: ['runs'],
         querystring: Type.Object({
           product: Type.Optional(Str),
+          release: Type.Optional(Type.String({ description: 'PRODUCT@VERSION' })),
           environment: Type.Optional(Str),
           status: Type.Optional(Type.Enum([...RUN_STATUSES])),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
@@ -262,5 +264,9 @@ export function runRoutes(app: App, { runs }: Services): void {
 }
 
 function stateOf(run: RunDetail): string {
-  return JSON.stringify([run.status, run.steps.map((s) => [s.status, s.attempt, s.error])]);
+  return JSON.stringify([
+    run.status,
+    run.error,
+    run.steps.map((s) => [s.status, s.attempt, s.error, s.result, s.startedAt, s.availableAt]),
+  ]);
 }

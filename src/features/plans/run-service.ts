@@ -205,7 +205,10 @@ export class RunService {
       if (step.status !== 'waiting') throw notWaiting(id, step);
       const role = spec.approval?.role ?? spec.manual?.role ?? null;
       if (role && opts.role !== role) {
-        throw new AppError('bad_request', `step ${key} is for role '${role}': confirm with --role ${role} if that is your role`);
+        throw new AppError(
+          'bad_request',
+          `step ${key} is confirmed in role '${role}': give that role (CLI --role ${role}, API "role") if it is yours`,
+        );
       }
       if (spec.kind === 'approval' && actor === run.promoter) {
         throw new AppError('blocked', `${actor} promoted this run and may not approve its step ${key} (separation of duties)`);

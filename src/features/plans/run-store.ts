@@ -54,6 +54,7 @@ export function toStepRun(row: StepRow): StepRun {
     error: row.error,
     result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
     instructions: person?.instructions ?? null,
+    role: spec.approval?.role ?? spec.manual?.role ?? null,
   };
 }
 
@@ -79,6 +80,10 @@ export async function listRuns(db: Queryable, q: RunQuery): Promise<Run[]> {
   if (q.product) query = query.where('product', '=', q.product);
   if (q.environment) query = query.where('environment', '=', q.environment);
   if (q.status) query = query.where('status', '=', q.status);
+  if (q.release) {
+    const at = q.release.lastIndexOf('@');
+    query = query.where('product', '=', q.release.slice(0, at)).where('version', '=', q.release.slice(at + 1));
+  }
   if (q.before) query = query.where('id', '<', q.before);
   return (await query.execute()).map(toRun);
 }

@@ -39,6 +39,8 @@ export interface StepRun {
   result: Record<string, unknown> | null;
   /** For steps waiting for a person: what to do, and who may. */
   instructions: string | null;
+  /** The role a person confirms the step in (manual and approval steps that name one). */
+  role: string | null;
 }
 
 export interface RunDetail extends Run {

@@ -191,6 +191,8 @@ export interface StepRun {
   result: Record<string, unknown> | null;
   /** For steps waiting for a person: what to do. */
   instructions: string | null;
+  /** The role a person confirms the step in, when it names one. */
+  role: string | null;
 }
 
 export interface RunDetail extends Run {

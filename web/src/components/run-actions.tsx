@@ -96,7 +96,7 @@ export function RunActions({ run }: { run: RunDetail }) {
 export function StepActions({ runId, step }: { runId: string; step: StepRun }) {
   const [open, setOpen] = useState<'confirm' | 'reject' | null>(null);
   const [note, setNote] = useState('');
-  const [role, setRole] = useState('');
+  const [role, setRole] = useState(step.role ?? '');
   const [reason, setReason] = useState('');
   const close = () => setOpen(null);
   const confirm = useRunChange(
