@@ -226,7 +226,10 @@ export class RunEngine {
     if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status)) return;
     if (run.status === 'queued' || run.status === 'scheduled') return;
     const steps = await stepRows(trx, run.id);
-    let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' ? 'rollback' : 'deploy';
+    // A run waiting for a person (awaiting, needs_attention) during its rollback is still rolling back: its
+    // rollback steps have started. Judged by the status alone, it would enter the rollback a second time.
+    const rollbackStarted = steps.some((s) => s.phase === 'rollback' && s.status !== 'pending');
+    let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' || rollbackStarted ? 'rollback' : 'deploy';
     const plan = JSON.parse(run.plan) as PlanSpec;
     let status = run.status as RunStatus;
     for (let guard = 0; guard < 1000; guard++) {
