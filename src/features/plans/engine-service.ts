@@ -12,6 +12,7 @@ import {
   interpolate,
   isFinalStep,
   isSettled,
+  needsPerson,
   type PlanSpec,
   type RunStatus,
   type RunVariables,
@@ -226,7 +227,10 @@ export class RunEngine {
     if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status)) return;
     if (run.status === 'queued' || run.status === 'scheduled') return;
     const steps = await stepRows(trx, run.id);
-    let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' ? 'rollback' : 'deploy';
+    // A run waiting for a person (awaiting, needs_attention) during its rollback is still rolling back: its
+    // rollback steps have started. Judged by the status alone, it would enter the rollback a second time.
+    const rollbackStarted = steps.some((s) => s.phase === 'rollback' && s.status !== 'pending');
+    let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' || rollbackStarted ? 'rollback' : 'deploy';
     const plan = JSON.parse(run.plan) as PlanSpec;
     let status = run.status as RunStatus;
     for (let guard = 0; guard < 1000; guard++) {
@@ -294,7 +298,7 @@ export class RunEngine {
   private async activate(trx: Queryable, run: RunRow, step: StepRow): Promise<boolean> {
     const spec = specOf(step);
     const now = this.now();
-    if (spec.kind === 'manual' || spec.kind === 'approval') {
+    if (needsPerson(spec.kind)) {
       step.status = 'waiting';
       await setStep(trx, step.id, { status: 'waiting', started_at: now, updated_at: now });
       await this.record(trx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });

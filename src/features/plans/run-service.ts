@@ -52,7 +52,10 @@ export class RunService {
     const { db } = this.deps;
     const { product, version } = parseRef(input.release);
     const ref = formatRef(product, version);
-    const at = input.at === undefined ? null : parseAt(input.at, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const given = input.at === undefined ? null : parseAt(input.at, now);
+    // A time that has come (--at within the last minute) is a promotion now: the gate and calendar of now apply.
+    const at = given && Date.parse(given) > now.getTime() ? given : null;
     const release = await findRelease(db, product, version);
     if (!release) throw notFound('release', ref);
     if (release.status === 'cancelled') throw new AppError('conflict', `release ${ref} is cancelled and cannot be promoted`);
@@ -76,7 +79,7 @@ export class RunService {
         version,
         plan,
         promoter: actor,
-        scheduledAt: at && Date.parse(at) > this.deps.clock.now().getTime() ? at : null,
+        scheduledAt: at,
         redeploy,
       }),
     );
@@ -126,7 +129,8 @@ export class RunService {
     const details: ErrorDetail[] = [];
     if (this.deps.gates) {
       const gate = await this.deps.gates.check(ref, environment, actor);
-      // With --at the calendar is asked about that time below, so the gate's window check (about now) is left out.
+      // With --at the calendar is asked when that time comes (a due run starts only in an open window), so the
+      // gate's window check (about now) is left out.
       const spec = at ? await findPolicy<GateSpec>(this.deps.db, 'gate', environment) : undefined;
       const windowChecks = new Set((spec?.checks ?? []).filter((c) => c.builtin === 'window').map((c) => c.name));
       for (const c of gate.checks) {
@@ -319,9 +323,12 @@ export class RunService {
         throw new AppError('conflict', `run ${id} is ${status}; only a failed run or one that needs attention can ${how}${hint}`);
       }
       const now = this.deps.clock.now().toISOString();
-      const steps = (await stepRows(trx, id)).filter((s) => s.phase === 'deploy');
+      const all = await stepRows(trx, id);
+      // A run that needs attention during its rollback carries on with the rollback, not with the deploy.
+      const inRollback = status === 'needs_attention' && all.some((s) => s.phase === 'rollback' && s.status !== 'pending');
+      const phase = inRollback ? 'rollback' : 'deploy';
       const reset: string[] = [];
-      for (const s of steps) {
+      for (const s of all.filter((x) => x.phase === phase)) {
         const st = s.status as StepStatus;
         if (st === 'failed' || st === 'needs_attention') {
           reset.push(s.key);
@@ -338,7 +345,7 @@ export class RunService {
         }
       }
       // Rollback steps start afresh should the run fail again.
-      for (const s of await stepRows(trx, id)) {
+      for (const s of inRollback ? [] : all) {
         if (s.phase === 'rollback')
           await setStep(trx, s.id, { status: 'pending', attempt: 0, error: null, started_at: null, finished_at: null, updated_at: now });
       }
@@ -353,7 +360,10 @@ export class RunService {
         await setRun(trx, id, { status: 'queued', error: null, finished_at: null, deployment_id: null, updated_at: now });
         await this.deps.engine.admit(trx, run.environment_id);
       } else {
-        await this.deps.engine.progress(trx, { ...run, status: 'running' });
+        // Stored before progress: it only writes the status when the steps imply another one.
+        const resumed = inRollback ? 'rolling_back' : 'running';
+        await setRun(trx, id, { status: resumed, updated_at: now });
+        await this.deps.engine.progress(trx, { ...run, status: resumed });
       }
     });
     this.deps.engine.wake();

@@ -45,7 +45,7 @@ export async function executeStep(step: ClaimedStep, ctx: ExecutionContext): Pro
       case 'run':
         return await runCommand(spec.run ?? [], { ...ctx, vars, cwd: spec.cwd, timeoutMs: spec.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS });
       case 'http':
-        return await httpStep(spec.http as HttpRequestSpec, vars, ctx, spec.timeoutMs ?? 60_000);
+        return await httpStep(spec.http as HttpRequestSpec, vars, Object.values(secrets.values), ctx, spec.timeoutMs ?? 60_000);
       case 'verify':
         return await verifyStep(step, vars, ctx);
       case 'wait':
@@ -147,11 +147,12 @@ function request(spec: HttpRequestSpec, vars: Record<string, string>) {
 async function httpStep(
   spec: HttpRequestSpec,
   vars: Record<string, string>,
+  secrets: string[],
   ctx: ExecutionContext,
   timeoutMs: number,
 ): Promise<StepOutcome> {
   const { url, init } = request(spec, vars);
-  const secrets = Object.values(vars);
+  // Only the declared secrets: run variables and env values (the product, the environment) stay readable.
   const shown = redact(
     url,
     secrets.filter((v) => !url.startsWith(v)),
@@ -184,7 +185,7 @@ async function verifyStep(step: ClaimedStep, vars: Record<string, string>, ctx: 
   let last = '';
   while (!ctx.signal.aborted) {
     probes++;
-    const probe = await probeOnce(v, vars, ctx);
+    const probe = await probeOnce(v, vars, step.spec.cwd, ctx);
     const now = Date.now();
     if (probe.ok) {
       heldSince ??= now;
@@ -213,6 +214,7 @@ async function verifyStep(step: ClaimedStep, vars: Record<string, string>, ctx: 
 async function probeOnce(
   v: NonNullable<ClaimedStep['spec']['verify']>,
   vars: Record<string, string>,
+  cwd: string | null,
   ctx: ExecutionContext,
 ): Promise<{ ok: boolean; detail: string }> {
   if (v.http) {
@@ -226,7 +228,7 @@ async function probeOnce(
       return { ok: false, detail: `${v.http.method} ${v.http.url} → ${cause}` };
     }
   }
-  const outcome = await runCommand(v.run ?? [], { ...ctx, log: () => {}, vars, cwd: null, timeoutMs: 30_000 });
+  const outcome = await runCommand(v.run ?? [], { ...ctx, log: () => {}, vars, cwd, timeoutMs: 30_000 });
   return {
     ok: outcome.kind === 'succeeded',
     detail: `${(v.run ?? []).join(' ')} → ${outcome.kind === 'succeeded' ? 'exit 0' : (outcome as { error: string }).error}`,

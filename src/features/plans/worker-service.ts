@@ -2,9 +2,13 @@ import type { Db } from '../../platform/db/database.js';
 import type { CheckQuery } from '../calendar/calendar-api.js';
 import type { CheckResult } from '../calendar/check.js';
 import type { RunEngine } from './engine-service.js';
+import { FINAL_RUN_STATUSES } from './plan.js';
 import { PlanWorker, type WorkerOptions } from './plan-worker.js';
 import type { RunClient } from './run-client.js';
 import type { RunService } from './run-service.js';
+
+/** How often a waiting CLI checks that some worker is still alive (it starts one of its own when none is). */
+const CHECK_WORKERS_MS = 2_000;
 
 interface WorkerDeps {
   engine: RunEngine;
@@ -43,14 +47,22 @@ export function localRunClient(s: WorkerDeps, actor: string): RunClient {
     resume: (id, reason) => s.runs.resume(id, actor, reason),
     confirm: (id, step, o) => s.runs.confirm(id, step, actor, o),
     reject: (id, step, reason) => s.runs.reject(id, step, actor, reason),
-    wait: async (id, timeoutMs) => {
-      if (await s.runs.workersAlive()) return s.runs.waitFor(id, timeoutMs);
-      const worker = createWorker(s, { graceMs: 5_000 });
-      await worker.start();
+    wait: async (id, timeoutMs = 24 * 3_600_000) => {
+      // Asked again every few seconds: the worker seen at first may be another waiting CLI's, which stops
+      // when its own run ends.
+      const deadline = Date.now() + timeoutMs;
+      let worker: PlanWorker | undefined;
       try {
-        return await s.runs.waitFor(id, timeoutMs);
+        for (;;) {
+          if (!worker && !(await s.runs.workersAlive())) {
+            worker = createWorker(s, { graceMs: 5_000 });
+            await worker.start();
+          }
+          const run = await s.runs.waitFor(id, Math.max(0, Math.min(CHECK_WORKERS_MS, deadline - Date.now())));
+          if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status) || Date.now() >= deadline) return run;
+        }
       } finally {
-        await worker.stop();
+        await worker?.stop();
       }
     },
   };
