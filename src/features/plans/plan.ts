@@ -191,6 +191,11 @@ export function startableSteps(steps: readonly StepState[]): string[] {
     .map((s) => s.key);
 }
 
+/** The kinds that wait for a person (manual, approval); a worker executes the others. */
+export function needsPerson(kind: StepKind): boolean {
+  return kind === 'manual' || kind === 'approval';
+}
+
 /** Delay before retry number `attempt` (1-based count of attempts made so far), doubling, capped at 10 minutes. */
 export function backoffMs(base: number, attempt: number): number {
   return Math.min(base * 2 ** Math.max(0, attempt - 1), 600_000);

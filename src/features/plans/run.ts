@@ -77,11 +77,3 @@ export function activeStatus(phase: 'deploy' | 'rollback', steps: readonly { sta
 export function runExitCode(status: RunStatus): number {
   return status === 'succeeded' ? 0 : 1;
 }
-
-export interface PromoteInput {
-  release: string;
-  environment: string;
-  /** ISO-8601 instant: start then (or when the environment's window next opens), not now. */
-  at?: string;
-  reason?: string;
-}
