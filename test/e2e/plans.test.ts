@@ -123,7 +123,7 @@ describe('the example plan (examples/plans) end to end through the built CLI', (
     const withoutRole = run('step', 'confirm', id, 'sign-off');
     expect(withoutRole.code).toBe(1);
     expect(withoutRole.stderr).toBe(
-      "error: step sign-off is for role 'release-manager': confirm with --role release-manager if that is your role\n",
+      'error: step sign-off is confirmed in role \'release-manager\': give that role (CLI --role release-manager, API "role") if it is yours\n',
     );
     const confirmed = run('step', 'confirm', id, 'sign-off', '--role', 'release-manager', '--note', '1.0.0 runs', '--as', 'rita');
     expect(confirmed.code).toBe(0);
