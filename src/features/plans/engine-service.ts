@@ -13,6 +13,7 @@ import {
   interpolate,
   isFinalStep,
   isSettled,
+  needsPerson,
   type PlanSpec,
   type RunStatus,
   type RunVariables,
@@ -367,7 +368,7 @@ export class RunEngine {
   private async activate(tx: Tx, run: RunRow, step: StepRow, spec: StepSpec): Promise<'waiting' | 'notified' | 'ready'> {
     const { trx } = tx;
     const now = this.now();
-    if (spec.kind === 'manual' || spec.kind === 'approval') {
+    if (needsPerson(spec.kind)) {
       step.status = 'waiting';
       await setStep(trx, step.id, { status: 'waiting', started_at: now, updated_at: now });
       await this.record(tx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });
