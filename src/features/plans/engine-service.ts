@@ -23,6 +23,7 @@ import {
 } from './plan.js';
 import { activeStatus } from './run.js';
 import {
+  activeRuns,
   claimSteps,
   dueScheduledRuns,
   expiredLeases,
@@ -34,16 +35,16 @@ import {
   lockEnvironment,
   type NewLog,
   nextAvailable,
+  type ProgressStep,
+  progressStepsOfRuns,
+  queuedRuns,
   type RunRow,
   runRows,
   type StepRow,
   setRun,
   setStep,
   setSteps,
-  slotsOf,
   specOf,
-  stepRows,
-  stepRowsOfRuns,
   toRun,
 } from './run-store.js';
 
@@ -84,6 +85,24 @@ export interface Completion {
 interface Tx {
   trx: Queryable;
   events: AuditInput[];
+  /** Steps made claimable, by the time they become so: written together before the next read of steps. */
+  ready: Map<string, string[]>;
+}
+
+/**
+ * Parsed step specs by their stored text. Runs of one plan store the same text, so each is parsed once, not
+ * at every transition. For the engine's own reading only: what leaves the engine is parsed afresh.
+ */
+const parsedSpecs = new Map<string, StepSpec>();
+
+function readSpec(step: Pick<StepRow, 'spec'>): StepSpec {
+  let spec = parsedSpecs.get(step.spec);
+  if (!spec) {
+    if (parsedSpecs.size >= 2000) parsedSpecs.clear();
+    spec = JSON.parse(step.spec) as StepSpec;
+    parsedSpecs.set(step.spec, spec);
+  }
+  return spec;
 }
 
 /** The run columns a claimed step needs for its variables. */
@@ -153,12 +172,27 @@ export class RunEngine {
 
   /** Writes the transaction's audit events; called last in every transaction (or method given one). */
   private async flush(tx: Tx): Promise<void> {
+    await this.writeReady(tx);
     await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
+  }
+
+  /** Writes the steps made claimable so far: one statement per distinct time. */
+  private async writeReady(tx: Tx): Promise<void> {
+    if (tx.ready.size === 0) return;
+    const now = this.now();
+    for (const [at, ids] of tx.ready) await setSteps(tx.trx, ids, { status: 'ready', available_at: at, updated_at: now });
+    tx.ready.clear();
+  }
+
+  /** The steps of these runs (what progress needs), after writing those made claimable so far. */
+  private async progressSteps(tx: Tx, runIds: readonly string[]): Promise<ProgressStep[]> {
+    await this.writeReady(tx);
+    return progressStepsOfRuns(tx.trx, runIds);
   }
 
   /** Runs `body` as a transition within the caller's transaction, its audit events written before it returns. */
   private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>): Promise<T> {
-    const tx: Tx = { trx, events: [] };
+    const tx: Tx = { trx, events: [], ready: new Map() };
     const out = await body(tx);
     await this.flush(tx);
     return out;
@@ -252,7 +286,9 @@ export class RunEngine {
   private async admitIn(tx: Tx, environmentId: string): Promise<void> {
     const { trx } = tx;
     const concurrency = await lockEnvironment(trx, environmentId);
-    const { active, queued } = await slotsOf(trx, environmentId);
+    const queued = await queuedRuns(trx, environmentId);
+    if (queued.length === 0) return;
+    const active = await activeRuns(trx, environmentId);
     const busy = new Set(active.map((r) => r.product_id));
     let free = concurrency - active.length;
     const starting: string[] = [];
@@ -286,14 +322,12 @@ export class RunEngine {
   }
 
   /** progress() within an engine transaction; `loaded` are the run's steps when the caller has read them already. */
-  private async advance(tx: Tx, run: RunRow, loaded?: StepRow[]): Promise<void> {
+  private async advance(tx: Tx, run: RunRow, loaded?: ProgressStep[]): Promise<void> {
     if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status)) return;
     if (run.status === 'queued' || run.status === 'scheduled') return;
     const { trx } = tx;
-    const steps = loaded ?? (await stepRows(trx, run.id));
-    // Each step's spec is parsed once per call, not once per look at it.
-    const specs = new Map(steps.map((s) => [s.id, specOf(s)]));
-    const spec = (s: StepRow) => specs.get(s.id) as StepSpec;
+    const steps = loaded ?? (await this.progressSteps(tx, [run.id]));
+    const spec = readSpec;
     let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' ? 'rollback' : 'deploy';
     let status = run.status as RunStatus;
     for (let guard = 0; guard < 1000; guard++) {
@@ -330,13 +364,9 @@ export class RunEngine {
       }));
       const startable = new Set(startableSteps(states));
       let notified = false;
-      const ready: StepRow[] = [];
       for (const step of current.filter((s) => startable.has(s.key))) {
-        const outcome = await this.activate(tx, run, step, spec(step));
-        if (outcome === 'ready') ready.push(step);
-        notified = outcome === 'notified' || notified;
+        notified = (await this.activate(tx, run, step, spec(step))) || notified;
       }
-      await this.makeReady(trx, ready, specs);
       if (notified) continue; // a notify step finished at once: its dependents may start now
       if (current.every((s) => isSettled(s.status as StepStatus, spec(s).onFailure))) {
         await this.finishIn(tx, run, phase === 'rollback' ? 'rolled_back' : 'succeeded', phase === 'rollback' ? run.error : null);
@@ -362,17 +392,17 @@ export class RunEngine {
   }
 
   /**
-   * Makes a startable step waiting for a person, or (notify) done at once; any other kind becomes ready, which
-   * the caller writes for all such steps together (makeReady).
+   * Makes a startable step claimable (written with the transaction's other such steps), waiting for a person,
+   * or (notify) done at once. True for the latter.
    */
-  private async activate(tx: Tx, run: RunRow, step: StepRow, spec: StepSpec): Promise<'waiting' | 'notified' | 'ready'> {
+  private async activate(tx: Tx, run: RunRow, step: ProgressStep, spec: StepSpec): Promise<boolean> {
     const { trx } = tx;
     const now = this.now();
     if (needsPerson(spec.kind)) {
       step.status = 'waiting';
       await setStep(trx, step.id, { status: 'waiting', started_at: now, updated_at: now });
       await this.record(tx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });
-      return 'waiting';
+      return false;
     }
     if (spec.kind === 'notify' && spec.notify) {
       const vars = this.variables(run, step);
@@ -401,27 +431,16 @@ export class RunEngine {
         result: JSON.stringify({ message }),
       });
       await this.record(tx, 'railyard', 'step.succeeded', 'step', step.id, { run: run.id, step: step.key, kind: 'notify' });
-      return 'notified';
+      return true;
     }
+    const delay = spec.kind === 'wait' && spec.wait?.ms ? spec.wait.ms : 0;
+    const at = delay ? new Date(Date.parse(now) + delay).toISOString() : now;
+    tx.ready.set(at, [...(tx.ready.get(at) ?? []), step.id]);
     step.status = 'ready';
-    return 'ready';
+    return false;
   }
 
-  /** Steps that may be claimed now (or, a `wait`, after its delay): one statement per distinct time. */
-  private async makeReady(trx: Queryable, steps: readonly StepRow[], specs: ReadonlyMap<string, StepSpec>): Promise<void> {
-    if (steps.length === 0) return;
-    const now = this.now();
-    const byTime = new Map<string, string[]>();
-    for (const step of steps) {
-      const spec = specs.get(step.id) as StepSpec;
-      const delay = spec.kind === 'wait' && spec.wait?.ms ? spec.wait.ms : 0;
-      const at = delay ? new Date(Date.parse(now) + delay).toISOString() : now;
-      byTime.set(at, [...(byTime.get(at) ?? []), step.id]);
-    }
-    for (const [at, ids] of byTime) await setSteps(trx, ids, { status: 'ready', available_at: at, updated_at: now });
-  }
-
-  private async cancelOpenSteps(trx: Queryable, steps: StepRow[]): Promise<void> {
+  private async cancelOpenSteps(trx: Queryable, steps: ProgressStep[]): Promise<void> {
     const now = this.now();
     for (const s of steps) {
       if (isFinalStep(s.status as StepStatus)) continue;
@@ -485,7 +504,7 @@ export class RunEngine {
     }
   }
 
-  variables(run: RunNames, step: Pick<StepRow, 'key' | 'attempt' | 'phase'>): RunVariables {
+  variables(run: RunNames, step: Pick<ProgressStep, 'key' | 'attempt' | 'phase'>): RunVariables {
     return {
       RAILYARD_RUN_ID: run.id,
       RAILYARD_STEP_KEY: step.key,
@@ -507,6 +526,7 @@ export class RunEngine {
 
   private async claimIn(tx: Tx, owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
     if (limit <= 0) return [];
+    await this.writeReady(tx);
     const { trx } = tx;
     const now = this.now();
     const rows = await claimSteps(trx, owner, limit, now, new Date(Date.parse(now) + leaseMs).toISOString());
@@ -617,8 +637,8 @@ export class RunEngine {
     if (runsToProgress.size > 0) {
       const ids = [...runsToProgress];
       const runs = new Map((await runRows(trx, ids)).map((r) => [r.id, r]));
-      const stepsByRun = new Map<string, StepRow[]>();
-      for (const s of await stepRowsOfRuns(trx, ids)) stepsByRun.set(s.run_id, [...(stepsByRun.get(s.run_id) ?? []), s]);
+      const stepsByRun = new Map<string, ProgressStep[]>();
+      for (const s of await this.progressSteps(tx, ids)) stepsByRun.set(s.run_id, [...(stepsByRun.get(s.run_id) ?? []), s]);
       for (const runId of ids) {
         const run = runs.get(runId);
         if (run) await this.advance(tx, run, stepsByRun.get(runId) ?? []);

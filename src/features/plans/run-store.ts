@@ -61,6 +61,22 @@ export async function findRunRow(db: Queryable, id: string): Promise<RunRow | un
   return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** What moving a run on needs to know of a step (not its lease, timings or result). */
+export type ProgressStep = Pick<StepRow, 'id' | 'run_id' | 'phase' | 'key' | 'status' | 'spec' | 'error' | 'attempt'>;
+
+/** The steps of several runs, each run's in the order stepRows gives them, with the columns ProgressStep needs. */
+export async function progressStepsOfRuns(db: Queryable, runIds: readonly string[]): Promise<ProgressStep[]> {
+  if (runIds.length === 0) return [];
+  return db
+    .selectFrom('step_runs')
+    .select(['id', 'run_id', 'phase', 'key', 'status', 'spec', 'error', 'attempt'])
+    .where('run_id', 'in', runIds)
+    .orderBy('run_id')
+    .orderBy('phase')
+    .orderBy('position')
+    .execute();
+}
+
 export async function stepRows(db: Queryable, runId: string): Promise<StepRow[]> {
   return db.selectFrom('step_runs').selectAll().where('run_id', '=', runId).orderBy('phase').orderBy('position').execute();
 }
@@ -83,16 +99,25 @@ export async function listRuns(db: Queryable, q: RunQuery): Promise<Run[]> {
   return (await query.execute()).map(toRun);
 }
 
-/** Runs of an environment that hold a promotion slot, and the ones queued for it (oldest first): who, not what. */
-export async function slotsOf(db: Queryable, environmentId: string): Promise<{ active: RunSlot[]; queued: RunSlot[] }> {
-  const rows = await db
+/** Runs queued for an environment, oldest first: who, not what. */
+export async function queuedRuns(db: Queryable, environmentId: string): Promise<RunSlot[]> {
+  return db
     .selectFrom('runs')
     .select(['id', 'product_id', 'status'])
     .where('environment_id', '=', environmentId)
-    .where('status', 'in', [...ACTIVE_RUN_STATUSES, 'queued'])
+    .where('status', '=', 'queued')
     .orderBy('id')
     .execute();
-  return { active: rows.filter((r) => r.status !== 'queued'), queued: rows.filter((r) => r.status === 'queued') };
+}
+
+/** Runs of an environment that hold a promotion slot: who, not what. */
+export async function activeRuns(db: Queryable, environmentId: string): Promise<RunSlot[]> {
+  return db
+    .selectFrom('runs')
+    .select(['id', 'product_id', 'status'])
+    .where('environment_id', '=', environmentId)
+    .where('status', 'in', ACTIVE_RUN_STATUSES)
+    .execute();
 }
 
 export type RunSlot = Pick<RunRow, 'id' | 'product_id' | 'status'>;
@@ -100,19 +125,6 @@ export type RunSlot = Pick<RunRow, 'id' | 'product_id' | 'status'>;
 export async function runRows(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
-}
-
-/** The steps of several runs, each run's in the order stepRows gives them. */
-export async function stepRowsOfRuns(db: Queryable, runIds: readonly string[]): Promise<StepRow[]> {
-  if (runIds.length === 0) return [];
-  return db
-    .selectFrom('step_runs')
-    .selectAll()
-    .where('run_id', 'in', runIds)
-    .orderBy('run_id')
-    .orderBy('phase')
-    .orderBy('position')
-    .execute();
 }
 
 /** Serializes admission into one environment: PostgreSQL row lock; SQLite writers are serialized already. */
