@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDb, type TestDb } from '../../../test/support/databases.js';
 import { fixedClock } from '../../platform/clock.js';
 import type { ClaimedStep, Completion, StepOutcome } from './engine-service.js';
+import { PlanWorker } from './plan-worker.js';
 
 /**
  * The engine records outcomes in batches and claims several steps at once. These tests drive claim and
@@ -247,5 +248,50 @@ describe.each(DIALECTS)('run engine, batched transitions (%s)', (dialect) => {
     expect(await steps(shop)).toMatchObject({ a: 'ready/0' });
     const [again] = await engine().claim('w2', 5, LEASE);
     expect(again).toMatchObject({ id: a?.id, attempt: 1, token: 2 });
+  });
+
+  it('completes and claims in one transaction: the dependent is handed back with its token, a stale completion still refused', async () => {
+    const shop = await promote('shop@1.0.0', 'staging');
+    const [a] = await engine().claim('w1', 5, LEASE);
+    if (!a) throw new Error('nothing claimed');
+    const stale = { ...a, token: a.token - 1 };
+    const { refused, claimed } = await engine().completeAndClaim([done(stale), done(a)], { owner: 'w1', limit: 5, leaseMs: LEASE });
+    expect(refused).toEqual([a.id]);
+    expect(claimed.map((c) => [c.key, c.token, c.attempt])).toEqual([['b', 1, 1]]);
+    expect(await steps(shop)).toMatchObject({ a: 'succeeded/1', b: 'running/1' });
+    expect(await actions(shop)).toEqual(['run.created', 'run.started', 'step.started', 'step.succeeded', 'step.started']);
+    const none = await engine().completeAndClaim([done(claimed[0] as ClaimedStep)], { owner: 'w1', limit: 0, leaseMs: LEASE });
+    expect(none).toEqual({ refused: [], claimed: [] });
+    expect((await t.services.runs.show(shop)).status).toBe('succeeded');
+  });
+
+  it('a worker takes many runs to the end without executing more steps at once than its concurrency, nor any twice', async () => {
+    clock.set(new Date());
+    const runs = [];
+    for (const environment of ['staging', 'qa'])
+      for (const product of ['shop', 'api']) runs.push(await promote(`${product}@1.0.0`, environment));
+    let running = 0;
+    let most = 0;
+    const calls = new Map<string, number>();
+    const worker = new PlanWorker(engine(), t.services.database.db, {
+      concurrency: 2,
+      execute: async (step) => {
+        calls.set(step.id, (calls.get(step.id) ?? 0) + 1);
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+        return { kind: 'succeeded' };
+      },
+    });
+    await worker.start();
+    try {
+      for (const id of runs) expect((await t.services.runs.waitFor(id, 20_000)).status).toBe('succeeded');
+    } finally {
+      await worker.stop();
+    }
+    expect(most).toBeLessThanOrEqual(2);
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+    expect(calls.size).toBe(8);
+    expect((await t.services.audit.verify()).ok).toBe(true);
   });
 });

@@ -578,10 +578,26 @@ export class RunEngine {
    */
   async complete(completions: readonly Completion[]): Promise<string[]> {
     if (completions.length === 0) return [];
-    const { refused, touched } = await this.transaction((tx) => this.completeIn(tx, completions));
-    this.wake();
-    for (const runId of touched) this.changed(runId);
-    return refused;
+    return (await this.completeAndClaim(completions, { owner: '', limit: 0, leaseMs: 0 })).refused;
+  }
+
+  /**
+   * complete(), then claim() in the same transaction: a worker hands in its finished attempts and takes up to
+   * `next.limit` ready steps — among them the dependents those attempts just made ready — with one commit
+   * instead of two. Each half behaves exactly as its own method does (fencing, tokens, audit events).
+   */
+  async completeAndClaim(
+    completions: readonly Completion[],
+    next: { owner: string; limit: number; leaseMs: number },
+  ): Promise<{ refused: string[]; claimed: ClaimedStep[] }> {
+    if (completions.length === 0 && next.limit <= 0) return { refused: [], claimed: [] };
+    const { refused, touched, claimed } = await this.transaction(async (tx) => {
+      const done = await this.completeIn(tx, completions);
+      return { ...done, claimed: await this.claimIn(tx, next.owner, next.limit, next.leaseMs) };
+    });
+    if (completions.length > 0) this.wake();
+    for (const runId of new Set([...touched, ...claimed.map((c) => c.runId)])) this.changed(runId);
+    return { refused, claimed };
   }
 
   /**

@@ -112,6 +112,8 @@ export class PlanWorker {
   private timers: NodeJS.Timeout[] = [];
   private offWork: (() => void) | undefined;
   private lastMaintenance = 0;
+  /** Slots promised to claims under way (the loop's and the flush's), so that together they never exceed concurrency. */
+  private reserved = 0;
 
   constructor(
     private readonly engine: RunEngine,
@@ -143,14 +145,26 @@ export class PlanWorker {
     this.signal?.();
   }
 
+  /** Slots neither executing a step nor promised to a claim that is under way. */
+  private freeSlots(leaving = 0): number {
+    return Math.max(0, this.o.concurrency - (this.inflight.size - leaving) - this.reserved);
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
         await this.maintenance();
-        const free = this.o.concurrency - this.inflight.size;
+        const free = this.freeSlots();
         let claimed: ClaimedStep[] = [];
         this.dirty = false;
-        if (free > 0) claimed = await this.engine.claim(this.id, free, this.o.leaseMs);
+        if (free > 0) {
+          this.reserved += free;
+          try {
+            claimed = await this.engine.claim(this.id, free, this.o.leaseMs);
+          } finally {
+            this.reserved -= free;
+          }
+        }
         for (const step of claimed) this.launch(step);
         if (claimed.length > 0 && claimed.length === free) continue;
         await this.sleep(claimed.length > 0 ? 0 : await this.idleMs());
@@ -234,17 +248,27 @@ export class PlanWorker {
       });
   }
 
+  /**
+   * Records finished attempts in batches; in the same transaction it claims as many ready steps as the batch
+   * frees slots (completeAndClaim), so a step's dependent starts without waiting for another commit.
+   */
   private flush(): Promise<void> {
     const run = async () => {
       while (this.done.length > 0) {
         const batch = this.done.splice(0, this.done.length);
+        const free = this.stopping ? 0 : this.freeSlots(batch.length);
+        let claimed: ClaimedStep[] = [];
+        this.reserved += free;
         try {
-          await this.engine.complete(batch);
+          ({ claimed } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
         } catch (error) {
           process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
           // Left to their leases: they expire and the steps are taken over (or wait for a person).
+        } finally {
+          this.reserved -= free;
         }
         for (const c of batch) this.inflight.delete(c.step.id);
+        for (const step of claimed) this.launch(step);
         this.poke();
       }
     };
