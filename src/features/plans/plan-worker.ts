@@ -114,6 +114,8 @@ export class PlanWorker {
   private lastMaintenance = 0;
   /** Slots promised to claims under way (the loop's and the flush's), so that together they never exceed concurrency. */
   private reserved = 0;
+  /** True while the flush records outcomes (and claims with them). */
+  private flushBusy = false;
 
   constructor(
     private readonly engine: RunEngine,
@@ -154,7 +156,10 @@ export class PlanWorker {
     while (!this.stopping) {
       try {
         await this.maintenance();
-        const free = this.freeSlots();
+        // While outcomes are being recorded, their flush claims for the slots they free (in the same
+        // transaction); claiming here too would only queue an empty transaction in front of it.
+        const flushing = this.flushBusy || this.done.length > 0;
+        const free = flushing ? 0 : this.freeSlots();
         let claimed: ClaimedStep[] = [];
         this.dirty = false;
         if (free > 0) {
@@ -167,7 +172,7 @@ export class PlanWorker {
         }
         for (const step of claimed) this.launch(step);
         if (claimed.length > 0 && claimed.length === free) continue;
-        await this.sleep(claimed.length > 0 ? 0 : await this.idleMs());
+        await this.sleep(claimed.length > 0 ? 0 : flushing ? this.o.pollMs : await this.idleMs());
       } catch (error) {
         // The database may be briefly unavailable (restarting, locked): wait and try again.
         process.stderr.write(`worker ${this.id}: ${(error as Error).message}\n`);
@@ -254,26 +259,35 @@ export class PlanWorker {
    */
   private flush(): Promise<void> {
     const run = async () => {
-      while (this.done.length > 0) {
-        const batch = this.done.splice(0, this.done.length);
-        const free = this.stopping ? 0 : this.freeSlots(batch.length);
-        let claimed: ClaimedStep[] = [];
-        this.reserved += free;
-        try {
-          ({ claimed } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
-        } catch (error) {
-          process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
-          // Left to their leases: they expire and the steps are taken over (or wait for a person).
-        } finally {
-          this.reserved -= free;
-        }
-        for (const c of batch) this.inflight.delete(c.step.id);
-        for (const step of claimed) this.launch(step);
-        this.poke();
+      this.flushBusy = true;
+      try {
+        await this.recordDone();
+      } finally {
+        this.flushBusy = false;
+        this.poke(); // the loop claims again once the flush is idle
       }
     };
     this.flushing = (this.flushing ?? Promise.resolve()).then(run);
     return this.flushing;
+  }
+
+  private async recordDone(): Promise<void> {
+    while (this.done.length > 0) {
+      const batch = this.done.splice(0, this.done.length);
+      const free = this.stopping ? 0 : this.freeSlots(batch.length);
+      let claimed: ClaimedStep[] = [];
+      this.reserved += free;
+      try {
+        ({ claimed } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
+      } catch (error) {
+        process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
+        // Left to their leases: they expire and the steps are taken over (or wait for a person).
+      } finally {
+        this.reserved -= free;
+      }
+      for (const c of batch) this.inflight.delete(c.step.id);
+      for (const step of claimed) this.launch(step);
+    }
   }
 
   private async heartbeat(): Promise<void> {
