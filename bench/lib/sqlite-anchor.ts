@@ -8,7 +8,7 @@ import { removeDatabase } from './seed.js';
  * claims one ready row with a fencing token, then an UPDATE that completes it if the token still matches.
  * better-sqlite3 directly, statements prepared once: no ORM, no audit, nothing else.
  */
-export function sqliteCycles(file: string, seconds: number): { cycles: number; perSecond: number } {
+export function sqliteCycles(file: string, seconds: number): { cycles: number; perSecond: number; commitMs: number[] } {
   removeDatabase(file);
   const db = new Database(file);
   try {
@@ -29,22 +29,26 @@ export function sqliteCycles(file: string, seconds: number): { cycles: number; p
     const complete = db.prepare(
       `update jobs set status = 'done', owner = null, updated_at = ? where id = ? and token = ? and status = 'running'`,
     );
+    let commitMs: number[] | undefined;
     const warmUntil = performance.now() + 300;
     while (performance.now() < warmUntil) cycle();
     let cycles = 0;
+    commitMs = [];
     const start = performance.now();
     const end = start + seconds * 1000;
     while (performance.now() < end) {
       cycle();
       cycles++;
     }
-    return { cycles, perSecond: cycles / ((performance.now() - start) / 1000) };
+    return { cycles, perSecond: cycles / ((performance.now() - start) / 1000), commitMs };
 
     function cycle() {
       const now = new Date().toISOString();
       const row = claim.get('anchor', now, now) as { id: number; token: number } | undefined;
       if (!row) throw new Error('the anchor ran out of ready rows');
+      const before = performance.now();
       const r = complete.run(new Date().toISOString(), row.id, row.token);
+      commitMs?.push(performance.now() - before);
       if (r.changes !== 1) throw new Error('the anchor lost a row it claimed');
     }
   } finally {
