@@ -15,7 +15,7 @@ import {
 } from './lib/plans-workload.js';
 import { type Benchmark, log, type Row } from './lib/report.js';
 import { removeDatabase, tempDir } from './lib/seed.js';
-import { sqliteCycles } from './lib/sqlite-anchor.js';
+import { CommitProbe, sqliteCycles } from './lib/sqlite-anchor.js';
 import { ms, percentile } from './lib/stats.js';
 
 const TRANSITIONS_TARGET = 900;
@@ -90,6 +90,8 @@ async function latency(services: Services, clock: StepClock, wait: (runId: strin
   await worker.start();
   const runs: string[] = [];
   const firstStart: number[] = [];
+  const commits: number[] = [];
+  const probe = new CommitProbe(`${tempDir()}/plans-probe-${process.pid}.db`);
   let failed = 0;
   try {
     for (let i = 0; i < WARM_UP_RUNS + LATENCY_RUNS; i++) {
@@ -99,11 +101,14 @@ async function latency(services: Services, clock: StepClock, wait: (runId: strin
       if (i < WARM_UP_RUNS) continue;
       runs.push(run.id);
       firstStart.push((clock.marks.get(`${run.id}/s1`)?.start ?? Number.NaN) - promoted);
+      // What one durable commit costs right now, between runs: each gap below contains one.
+      commits.push(probe.sample());
     }
   } finally {
+    probe.close();
     await worker.stop();
   }
-  return { runs, firstStart, failed };
+  return { runs, firstStart, commits, failed };
 }
 
 /** LOAD_RUNS runs promoted with no worker running, then one worker takes them all to the end. */
@@ -202,6 +207,12 @@ async function railyard(): Promise<Row[]> {
         result: pct(latGaps),
         target: `p50 ≤ ${GAP_P50_TARGET_MS} ms, p99 ≤ ${GAP_P99_TARGET_MS} ms`,
         pass: percentile(latGaps, 50) <= GAP_P50_TARGET_MS && percentile(latGaps, 99) <= GAP_P99_TARGET_MS,
+      },
+      {
+        benchmark: 'plans',
+        case: 'one durable commit on the same disk, sampled between those runs (each gap above contains one)',
+        result: pct(lat.commits),
+        target: '',
       },
       {
         benchmark: 'plans',

@@ -56,3 +56,34 @@ export function sqliteCycles(file: string, seconds: number): { cycles: number; p
     removeDatabase(file);
   }
 }
+
+/**
+ * One durable commit (an autocommit UPDATE of one row: one WAL fsync) on its own file, timed, for sampling what
+ * a commit costs at the moment — beside measurements that contain commits, taken between them.
+ */
+export class CommitProbe {
+  private readonly db: Database.Database;
+  private readonly update: Database.Statement;
+
+  constructor(private readonly file: string) {
+    removeDatabase(file);
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec('create table probe (id integer primary key, n integer not null)');
+    this.db.exec('insert into probe (id, n) values (1, 0)');
+    this.update = this.db.prepare('update probe set n = n + 1 where id = 1');
+  }
+
+  /** Milliseconds one commit took. */
+  sample(): number {
+    const start = performance.now();
+    this.update.run();
+    return performance.now() - start;
+  }
+
+  close(): void {
+    this.db.close();
+    removeDatabase(this.file);
+  }
+}
