@@ -524,20 +524,26 @@ export class RunEngine {
     return claimed;
   }
 
-  private async claimIn(tx: Tx, owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
+  /** `known`: runs the transaction has read already (their names do not change), so they are not read again. */
+  private async claimIn(
+    tx: Tx,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    known: ReadonlyMap<string, RunNames> = new Map(),
+  ): Promise<ClaimedStep[]> {
     if (limit <= 0) return [];
     await this.writeReady(tx);
     const { trx } = tx;
     const now = this.now();
     const rows = await claimSteps(trx, owner, limit, now, new Date(Date.parse(now) + leaseMs).toISOString());
     if (rows.length === 0) return [];
-    const runIds = [...new Set(rows.map((r) => r.run_id))];
-    const runs = new Map(
-      (await trx.selectFrom('runs').select(['id', 'product', 'version', 'environment']).where('id', 'in', runIds).execute()).map((r) => [
-        r.id,
-        r,
-      ]),
-    );
+    const runs = new Map(known);
+    const unknown = [...new Set(rows.map((r) => r.run_id))].filter((id) => !runs.has(id));
+    if (unknown.length > 0) {
+      const read = await trx.selectFrom('runs').select(['id', 'product', 'version', 'environment']).where('id', 'in', unknown).execute();
+      for (const r of read) runs.set(r.id, r);
+    }
     const out: ClaimedStep[] = [];
     for (const row of rows) {
       const run = runs.get(row.run_id) as RunNames;
@@ -593,7 +599,7 @@ export class RunEngine {
     if (completions.length === 0 && next.limit <= 0) return { refused: [], claimed: [] };
     const { refused, touched, claimed } = await this.transaction(async (tx) => {
       const done = await this.completeIn(tx, completions);
-      return { ...done, claimed: await this.claimIn(tx, next.owner, next.limit, next.leaseMs) };
+      return { ...done, claimed: await this.claimIn(tx, next.owner, next.limit, next.leaseMs, done.runs) };
     });
     if (completions.length > 0) this.wake();
     for (const runId of new Set([...touched, ...claimed.map((c) => c.runId)])) this.changed(runId);
@@ -605,7 +611,10 @@ export class RunEngine {
    * completion of the same attempt finds it no longer running and is refused, as it would be on its own);
    * successes are written together; then each run moves on from its steps, read together.
    */
-  private async completeIn(tx: Tx, completions: readonly Completion[]): Promise<{ refused: string[]; touched: Set<string> }> {
+  private async completeIn(
+    tx: Tx,
+    completions: readonly Completion[],
+  ): Promise<{ refused: string[]; touched: Set<string>; runs: Map<string, RunRow> }> {
     const { trx } = tx;
     const refused: string[] = [];
     const runsToProgress = new Set<string>();
@@ -650,9 +659,10 @@ export class RunEngine {
         updated_at: now,
       });
     }
+    const runs = new Map<string, RunRow>();
     if (runsToProgress.size > 0) {
       const ids = [...runsToProgress];
-      const runs = new Map((await runRows(trx, ids)).map((r) => [r.id, r]));
+      for (const r of await runRows(trx, ids)) runs.set(r.id, r);
       const stepsByRun = new Map<string, ProgressStep[]>();
       for (const s of await this.progressSteps(tx, ids)) stepsByRun.set(s.run_id, [...(stepsByRun.get(s.run_id) ?? []), s]);
       for (const runId of ids) {
@@ -660,7 +670,7 @@ export class RunEngine {
         if (run) await this.advance(tx, run, stepsByRun.get(runId) ?? []);
       }
     }
-    return { refused, touched: runsToProgress };
+    return { refused, touched: runsToProgress, runs };
   }
 
   /** Every outcome but success (rarer, and each depends on the row): written one by one. */
