@@ -170,7 +170,7 @@ export class PlanWorker {
             this.reserved -= free;
           }
         }
-        for (const step of claimed) this.launch(step);
+        this.begin(claimed);
         if (claimed.length > 0 && claimed.length === free) continue;
         await this.sleep(claimed.length > 0 ? 0 : flushing ? this.o.pollMs : await this.idleMs());
       } catch (error) {
@@ -286,8 +286,18 @@ export class PlanWorker {
         this.reserved -= free;
       }
       for (const c of batch) this.inflight.delete(c.step.id);
-      for (const step of claimed) this.launch(step);
+      this.begin(claimed);
     }
+  }
+
+  /** Starts claimed steps; steps claimed while the worker began to stop are given back, their attempt not counted. */
+  private begin(claimed: readonly ClaimedStep[]): void {
+    if (!this.stopping) {
+      for (const step of claimed) this.launch(step);
+      return;
+    }
+    for (const step of claimed) this.done.push({ step, outcome: { kind: 'released' }, logs: [] });
+    if (claimed.length > 0) void this.flush();
   }
 
   private async heartbeat(): Promise<void> {
