@@ -11,7 +11,7 @@ import {
   GENESIS_HASH,
   hashEvent,
 } from './audit.js';
-import { type AuditQuery, advanceHead, insertEvent, listEvents, readBatch, readHead } from './audit-store.js';
+import { type AuditQuery, advanceHead, insertEvents, listEvents, lockHead, readBatch, readHead } from './audit-store.js';
 
 /**
  * Appends events to the hash chain. Callers pass their open transaction so that the event commits or rolls
@@ -21,23 +21,43 @@ export class AuditLog {
   constructor(private readonly deps: { clock: Clock }) {}
 
   async record(trx: Queryable, input: AuditInput): Promise<AuditRecord> {
-    const { seq, prevHash } = await advanceHead(trx);
+    return (await this.recordAll(trx, [input]))[0] as AuditRecord;
+  }
+
+  /**
+   * Appends several events in order with one advance of the chain's head and one insert: the same events,
+   * sequence numbers and hashes as recording them one by one, in a third of the statements or fewer.
+   */
+  async recordAll(trx: Queryable, inputs: readonly AuditInput[]): Promise<AuditRecord[]> {
+    if (inputs.length === 0) return [];
+    let { seq, prevHash } = await advanceHead(trx, inputs.length);
     const at = this.deps.clock.now();
-    const unhashed = {
-      seq,
-      id: newId(at),
-      at: at.toISOString(),
-      actor: input.actor,
-      action: input.action,
-      subjectType: input.subjectType,
-      subjectId: input.subjectId,
-      before: input.before === undefined ? null : canonicalJson(input.before),
-      after: input.after === undefined ? null : canonicalJson(input.after),
-      prevHash,
-    };
-    const record = { ...unhashed, hash: hashEvent(unhashed) };
-    await insertEvent(trx, record);
-    return record;
+    const records: AuditRecord[] = [];
+    for (const input of inputs) {
+      const unhashed = {
+        seq,
+        id: newId(at),
+        at: at.toISOString(),
+        actor: input.actor,
+        action: input.action,
+        subjectType: input.subjectType,
+        subjectId: input.subjectId,
+        before: input.before === undefined ? null : canonicalJson(input.before),
+        after: input.after === undefined ? null : canonicalJson(input.after),
+        prevHash,
+      };
+      const record = { ...unhashed, hash: hashEvent(unhashed) };
+      records.push(record);
+      seq++;
+      prevHash = record.hash;
+    }
+    await insertEvents(trx, records);
+    return records;
+  }
+
+  /** See lockHead: for callers that collect events during a transaction and record them at its end. */
+  lock(trx: Queryable): Promise<void> {
+    return lockHead(trx);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/database.js';
+import { dialectOfDb, type Queryable } from '../../platform/db/database.js';
 import type { AuditRow } from '../../platform/db/schema.js';
 import type { AuditRecord } from './audit.js';
 
@@ -18,35 +18,58 @@ export function toRecord(row: AuditRow): AuditRecord {
   };
 }
 
-/** Takes the next sequence number; the row lock this takes serialises chain writers until commit. */
-export async function advanceHead(db: Queryable): Promise<{ seq: number; prevHash: string }> {
+/**
+ * Takes the next `count` sequence numbers (the first is returned) and the hash the first of them points back
+ * to; the row lock this takes serialises chain writers until commit.
+ */
+export async function advanceHead(db: Queryable, count = 1): Promise<{ seq: number; prevHash: string }> {
   const head = await db
     .updateTable('audit_head')
-    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .set((eb) => ({ seq: eb('seq', '+', count) }))
     .where('id', '=', 1)
     .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
-  return { seq: Number(head.seq), prevHash: head.hash };
+  return { seq: Number(head.seq) - count + 1, prevHash: head.hash };
 }
 
-export async function insertEvent(db: Queryable, e: AuditRecord): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      seq: e.seq,
-      id: e.id,
-      at: e.at,
-      actor: e.actor,
-      action: e.action,
-      subject_type: e.subjectType,
-      subject_id: e.subjectId,
-      before_state: e.before,
-      after_state: e.after,
-      prev_hash: e.prevHash,
-      hash: e.hash,
-    })
-    .execute();
-  await db.updateTable('audit_head').set({ hash: e.hash }).where('id', '=', 1).execute();
+/**
+ * Takes the chain's row lock now without advancing it, for a transaction that writes its events at its end
+ * but must take the lock where it would have written its first one (so writers keep one lock order).
+ * SQLite needs nothing: its write transactions begin holding the only lock there is.
+ */
+export async function lockHead(db: Queryable): Promise<void> {
+  if (dialectOfDb(db as never) !== 'postgres') return;
+  await db.selectFrom('audit_head').select('seq').where('id', '=', 1).forUpdate().execute();
+}
+
+/** Rows per INSERT: 11 parameters each stays far below both databases' limit on parameters per statement. */
+const INSERT_CHUNK = 500;
+
+/** Appends events (consecutive, each pointing back to the one before) and moves the head's hash to the last. */
+export async function insertEvents(db: Queryable, events: readonly AuditRecord[]): Promise<void> {
+  const last = events.at(-1);
+  if (!last) return;
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('audit_events')
+      .values(
+        events.slice(i, i + INSERT_CHUNK).map((e) => ({
+          seq: e.seq,
+          id: e.id,
+          at: e.at,
+          actor: e.actor,
+          action: e.action,
+          subject_type: e.subjectType,
+          subject_id: e.subjectId,
+          before_state: e.before,
+          after_state: e.after,
+          prev_hash: e.prevHash,
+          hash: e.hash,
+        })),
+      )
+      .execute();
+  }
+  await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
 }
 
 export async function readHead(db: Queryable): Promise<{ seq: number; hash: string }> {

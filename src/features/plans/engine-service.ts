@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
+import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { insertDeployment } from '../deployments/deployment-store.js';
 import { updateReleaseStatus } from '../releases/release-store.js';
@@ -22,23 +23,28 @@ import {
 } from './plan.js';
 import { activeStatus } from './run.js';
 import {
+  activeRuns,
   claimSteps,
   dueScheduledRuns,
   expiredLeases,
   extendLease,
   heldStep,
+  heldSteps,
   insertLogs,
   insertOutbox,
   lockEnvironment,
   type NewLog,
   nextAvailable,
+  type ProgressStep,
+  progressStepsOfRuns,
+  queuedRuns,
   type RunRow,
+  runRows,
   type StepRow,
   setRun,
   setStep,
-  slotsOf,
+  setSteps,
   specOf,
-  stepRows,
   toRun,
 } from './run-store.js';
 
@@ -71,6 +77,36 @@ export interface Completion {
   outcome: StepOutcome;
   logs: NewLog[];
 }
+
+/**
+ * One engine transaction: the audit events of its transitions are collected and written together when it
+ * ends (one advance of the chain for all of them), in the order they happened and before it commits.
+ */
+interface Tx {
+  trx: Queryable;
+  events: AuditInput[];
+  /** Steps made claimable, by the time they become so: written together before the next read of steps. */
+  ready: Map<string, string[]>;
+}
+
+/**
+ * Parsed step specs by their stored text. Runs of one plan store the same text, so each is parsed once, not
+ * at every transition. For the engine's own reading only: what leaves the engine is parsed afresh.
+ */
+const parsedSpecs = new Map<string, StepSpec>();
+
+function readSpec(step: Pick<StepRow, 'spec'>): StepSpec {
+  let spec = parsedSpecs.get(step.spec);
+  if (!spec) {
+    if (parsedSpecs.size >= 2000) parsedSpecs.clear();
+    spec = JSON.parse(step.spec) as StepSpec;
+    parsedSpecs.set(step.spec, spec);
+  }
+  return spec;
+}
+
+/** The run columns a claimed step needs for its variables. */
+type RunNames = Pick<RunRow, 'id' | 'product' | 'version' | 'environment'>;
 
 /** A lost lease after this many worker deaths stops being retried and waits for a person instead. */
 const MAX_LOST_LEASES = 10;
@@ -125,13 +161,57 @@ export class RunEngine {
     return this.deps.clock.now().toISOString();
   }
 
-  private record(trx: Queryable, actor: string, action: string, subjectType: string, subjectId: string, after: unknown) {
-    return this.deps.audit.record(trx, { actor, action, subjectType, subjectId, after });
+  /**
+   * Notes an audit event of the transaction. The chain's lock is taken at the first one, where recording it
+   * at once would have taken it, so that transactions keep taking their locks in the same order.
+   */
+  private async record(tx: Tx, actor: string, action: string, subjectType: string, subjectId: string, after: unknown) {
+    if (tx.events.length === 0) await this.deps.audit.lock(tx.trx);
+    tx.events.push({ actor, action, subjectType, subjectId, after });
+  }
+
+  /** Writes the transaction's audit events; called last in every transaction (or method given one). */
+  private async flush(tx: Tx): Promise<void> {
+    await this.writeReady(tx);
+    await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
+  }
+
+  /** Writes the steps made claimable so far: one statement per distinct time. */
+  private async writeReady(tx: Tx): Promise<void> {
+    if (tx.ready.size === 0) return;
+    const now = this.now();
+    for (const [at, ids] of tx.ready) await setSteps(tx.trx, ids, { status: 'ready', available_at: at, updated_at: now });
+    tx.ready.clear();
+  }
+
+  /** The steps of these runs (what progress needs), after writing those made claimable so far. */
+  private async progressSteps(tx: Tx, runIds: readonly string[]): Promise<ProgressStep[]> {
+    await this.writeReady(tx);
+    return progressStepsOfRuns(tx.trx, runIds);
+  }
+
+  /** Runs `body` as a transition within the caller's transaction, its audit events written before it returns. */
+  private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>): Promise<T> {
+    const tx: Tx = { trx, events: [], ready: new Map() };
+    const out = await body(tx);
+    await this.flush(tx);
+    return out;
+  }
+
+  /** Runs `body` in a transaction of its own, its audit events written before it commits. */
+  private transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.deps.db.transaction().execute((trx) => this.within(trx, body));
   }
 
   // ---- Creating and admitting runs ----
 
   async createRun(trx: Queryable, input: CreateRunInput): Promise<RunRow> {
+    const id = await this.within(trx, (tx) => this.insertRun(tx, input));
+    return (await trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as RunRow;
+  }
+
+  private async insertRun(tx: Tx, input: CreateRunInput): Promise<string> {
+    const { trx } = tx;
     const now = this.now();
     // The id is made inside the transaction (after the write lock), so queue order is commit order.
     const id = newId();
@@ -190,9 +270,9 @@ export class RunEngine {
         )
         .execute();
     }
-    await this.record(trx, input.promoter, 'run.created', 'run', id, toRun(row));
-    if (!input.scheduledAt) await this.admit(trx, input.environmentId);
-    return (await trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as RunRow;
+    await this.record(tx, input.promoter, 'run.created', 'run', id, toRun(row));
+    if (!input.scheduledAt) await this.admitIn(tx, input.environmentId);
+    return id;
   }
 
   /**
@@ -200,22 +280,36 @@ export class RunEngine {
    * runs, and never two of one product. A run waiting for a person keeps its slot.
    */
   async admit(trx: Queryable, environmentId: string): Promise<void> {
+    await this.within(trx, (tx) => this.admitIn(tx, environmentId));
+  }
+
+  private async admitIn(tx: Tx, environmentId: string): Promise<void> {
+    const { trx } = tx;
     const concurrency = await lockEnvironment(trx, environmentId);
-    const { active, queued } = await slotsOf(trx, environmentId);
+    const queued = await queuedRuns(trx, environmentId);
+    if (queued.length === 0) return;
+    const active = await activeRuns(trx, environmentId);
     const busy = new Set(active.map((r) => r.product_id));
     let free = concurrency - active.length;
+    const starting: string[] = [];
     for (const run of queued) {
       if (free <= 0) break;
       if (busy.has(run.product_id)) continue;
       busy.add(run.product_id);
       free--;
+      starting.push(run.id);
+    }
+    if (starting.length === 0) return;
+    const rows = new Map((await runRows(trx, starting)).map((r) => [r.id, r]));
+    for (const id of starting) {
+      const run = rows.get(id) as RunRow;
       const now = this.now();
       await setRun(trx, run.id, { status: 'running', started_at: now, updated_at: now });
-      await this.record(trx, 'railyard', 'run.started', 'run', run.id, { status: 'running', environment: run.environment });
+      await this.record(tx, 'railyard', 'run.started', 'run', run.id, { status: 'running', environment: run.environment });
       await insertOutbox(trx, { event: 'run.started', subjectType: 'run', subjectId: run.id, payload: toRun(run), at: now });
       const release = await trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst();
       if (release?.status === 'planned') await updateReleaseStatus(trx, run.release_id, 'in_progress', now);
-      await this.progress(trx, { ...run, status: 'running', started_at: now });
+      await this.advance(tx, { ...run, status: 'running', started_at: now });
     }
   }
 
@@ -224,25 +318,31 @@ export class RunEngine {
    * when a step fails with onFailure: rollback, and finishes the run when its phase is done.
    */
   async progress(trx: Queryable, run: RunRow): Promise<void> {
+    await this.within(trx, (tx) => this.advance(tx, run));
+  }
+
+  /** progress() within an engine transaction; `loaded` are the run's steps when the caller has read them already. */
+  private async advance(tx: Tx, run: RunRow, loaded?: ProgressStep[]): Promise<void> {
     if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status)) return;
     if (run.status === 'queued' || run.status === 'scheduled') return;
-    const steps = await stepRows(trx, run.id);
+    const { trx } = tx;
+    const steps = loaded ?? (await this.progressSteps(tx, [run.id]));
+    const spec = readSpec;
     // A run waiting for a person (awaiting, needs_attention) during its rollback is still rolling back: its
     // rollback steps have started. Judged by the status alone, it would enter the rollback a second time.
     const rollbackStarted = steps.some((s) => s.phase === 'rollback' && s.status !== 'pending');
     let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' || rollbackStarted ? 'rollback' : 'deploy';
-    const plan = JSON.parse(run.plan) as PlanSpec;
     let status = run.status as RunStatus;
     for (let guard = 0; guard < 1000; guard++) {
       const current = steps.filter((s) => s.phase === phase);
-      const failed = current.find((s) => s.status === 'failed' && specOf(s).onFailure !== 'continue');
+      const failed = current.find((s) => s.status === 'failed' && spec(s).onFailure !== 'continue');
       if (failed) {
         await this.cancelOpenSteps(trx, current);
-        if (phase === 'deploy' && specOf(failed).onFailure === 'rollback' && plan.rollback.length > 0) {
+        if (phase === 'deploy' && spec(failed).onFailure === 'rollback' && steps.some((s) => s.phase === 'rollback')) {
           phase = 'rollback';
           status = 'rolling_back';
           await setRun(trx, run.id, { status, error: `step ${failed.key} failed: ${failed.error ?? 'failed'}`, updated_at: this.now() });
-          await this.record(trx, 'railyard', 'run.rolling_back', 'run', run.id, { failedStep: failed.key, error: failed.error });
+          await this.record(tx, 'railyard', 'run.rolling_back', 'run', run.id, { failedStep: failed.key, error: failed.error });
           await insertOutbox(trx, {
             event: 'run.rolling_back',
             subjectType: 'run',
@@ -256,29 +356,29 @@ export class RunEngine {
           phase === 'rollback'
             ? `rollback step ${failed.key} failed: ${failed.error ?? 'failed'}${run.error ? ` (after: ${run.error})` : ''}`
             : `step ${failed.key} failed: ${failed.error ?? 'failed'}`;
-        await this.finishRun(trx, run, 'failed', error);
+        await this.finishIn(tx, run, 'failed', error);
         return;
       }
       const states = current.map((s) => ({
         key: s.key,
-        needs: specOf(s).needs,
+        needs: spec(s).needs,
         status: s.status as StepStatus,
-        onFailure: specOf(s).onFailure,
+        onFailure: spec(s).onFailure,
       }));
       const startable = new Set(startableSteps(states));
       let notified = false;
       for (const step of current.filter((s) => startable.has(s.key))) {
-        notified = (await this.activate(trx, run, step)) || notified;
+        notified = (await this.activate(tx, run, step, spec(step))) || notified;
       }
       if (notified) continue; // a notify step finished at once: its dependents may start now
-      if (current.every((s) => isSettled(s.status as StepStatus, specOf(s).onFailure))) {
-        await this.finishRun(trx, run, phase === 'rollback' ? 'rolled_back' : 'succeeded', phase === 'rollback' ? run.error : null);
+      if (current.every((s) => isSettled(s.status as StepStatus, spec(s).onFailure))) {
+        await this.finishIn(tx, run, phase === 'rollback' ? 'rolled_back' : 'succeeded', phase === 'rollback' ? run.error : null);
         return;
       }
       const next = activeStatus(phase, current as { status: StepStatus }[]);
       if (next !== status) {
         await setRun(trx, run.id, { status: next, updated_at: this.now() });
-        await this.record(trx, 'railyard', `run.${next}`, 'run', run.id, { status: next });
+        await this.record(tx, 'railyard', `run.${next}`, 'run', run.id, { status: next });
         if (next === 'awaiting' || next === 'needs_attention') {
           const who = current.filter((s) => s.status === 'waiting' || s.status === 'needs_attention').map((s) => s.key);
           await insertOutbox(trx, {
@@ -294,14 +394,17 @@ export class RunEngine {
     }
   }
 
-  /** Makes a startable step claimable, waiting for a person, or (notify) done at once. True for the latter. */
-  private async activate(trx: Queryable, run: RunRow, step: StepRow): Promise<boolean> {
-    const spec = specOf(step);
+  /**
+   * Makes a startable step claimable (written with the transaction's other such steps), waiting for a person,
+   * or (notify) done at once. True for the latter.
+   */
+  private async activate(tx: Tx, run: RunRow, step: ProgressStep, spec: StepSpec): Promise<boolean> {
+    const { trx } = tx;
     const now = this.now();
     if (needsPerson(spec.kind)) {
       step.status = 'waiting';
       await setStep(trx, step.id, { status: 'waiting', started_at: now, updated_at: now });
-      await this.record(trx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });
+      await this.record(tx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });
       return false;
     }
     if (spec.kind === 'notify' && spec.notify) {
@@ -330,16 +433,17 @@ export class RunEngine {
         updated_at: now,
         result: JSON.stringify({ message }),
       });
-      await this.record(trx, 'railyard', 'step.succeeded', 'step', step.id, { run: run.id, step: step.key, kind: 'notify' });
+      await this.record(tx, 'railyard', 'step.succeeded', 'step', step.id, { run: run.id, step: step.key, kind: 'notify' });
       return true;
     }
     const delay = spec.kind === 'wait' && spec.wait?.ms ? spec.wait.ms : 0;
+    const at = delay ? new Date(Date.parse(now) + delay).toISOString() : now;
+    tx.ready.set(at, [...(tx.ready.get(at) ?? []), step.id]);
     step.status = 'ready';
-    await setStep(trx, step.id, { status: 'ready', available_at: new Date(Date.parse(now) + delay).toISOString(), updated_at: now });
     return false;
   }
 
-  private async cancelOpenSteps(trx: Queryable, steps: StepRow[]): Promise<void> {
+  private async cancelOpenSteps(trx: Queryable, steps: ProgressStep[]): Promise<void> {
     const now = this.now();
     for (const s of steps) {
       if (isFinalStep(s.status as StepStatus)) continue;
@@ -350,6 +454,11 @@ export class RunEngine {
 
   /** Ends a run, records its deployment (except when cancelled), and lets the next queued run in. */
   async finishRun(trx: Queryable, run: RunRow, status: RunStatus, error: string | null): Promise<void> {
+    await this.within(trx, (tx) => this.finishIn(tx, run, status, error));
+  }
+
+  private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null): Promise<void> {
+    const { trx } = tx;
     const now = this.now();
     let deploymentId: string | null = null;
     if (status !== 'cancelled') {
@@ -366,7 +475,7 @@ export class RunEngine {
         finishedAt: now,
       };
       await insertDeployment(trx, deployment);
-      await this.record(trx, run.promoter, 'deployment.recorded', 'deployment', deploymentId, {
+      await this.record(tx, run.promoter, 'deployment.recorded', 'deployment', deploymentId, {
         id: deploymentId,
         product: run.product,
         environment: run.environment,
@@ -374,28 +483,31 @@ export class RunEngine {
         status: deployment.status,
         run: run.id,
       });
-      if (status === 'succeeded') await this.markReleased(trx, run, now);
+      if (status === 'succeeded') await this.markReleased(tx, run, now);
     }
     await setRun(trx, run.id, { status, error, finished_at: now, deployment_id: deploymentId, updated_at: now });
     const finished = { ...run, status, error, finished_at: now, deployment_id: deploymentId };
-    await this.record(trx, 'railyard', `run.${status}`, 'run', run.id, toRun(finished));
+    await this.record(tx, 'railyard', `run.${status}`, 'run', run.id, toRun(finished));
     await insertOutbox(trx, { event: `run.${status}`, subjectType: 'run', subjectId: run.id, payload: toRun(finished), at: now });
-    await this.admit(trx, run.environment_id);
+    await this.admitIn(tx, run.environment_id);
   }
 
   /** A release that is ready becomes released when it reaches a production environment. */
-  private async markReleased(trx: Queryable, run: RunRow, now: string): Promise<void> {
-    const [release, env] = await Promise.all([
-      trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst(),
-      trx.selectFrom('environments').select('tier').where('id', '=', run.environment_id).executeTakeFirst(),
-    ]);
-    if (release?.status === 'ready' && env?.tier === 'prod') {
+  private async markReleased(tx: Tx, run: RunRow, now: string): Promise<void> {
+    const { trx } = tx;
+    const facts = await trx
+      .selectFrom(['releases as r', 'environments as e'])
+      .select(['r.status', 'e.tier'])
+      .where('r.id', '=', run.release_id)
+      .where('e.id', '=', run.environment_id)
+      .executeTakeFirst();
+    if (facts?.status === 'ready' && facts.tier === 'prod') {
       await updateReleaseStatus(trx, run.release_id, 'released', now);
-      await this.record(trx, 'railyard', 'release.status_changed', 'release', run.release_id, { status: 'released', run: run.id });
+      await this.record(tx, 'railyard', 'release.status_changed', 'release', run.release_id, { status: 'released', run: run.id });
     }
   }
 
-  variables(run: RunRow, step: StepRow): RunVariables {
+  variables(run: RunNames, step: Pick<ProgressStep, 'key' | 'attempt' | 'phase'>): RunVariables {
     return {
       RAILYARD_RUN_ID: run.id,
       RAILYARD_STEP_KEY: step.key,
@@ -410,33 +522,49 @@ export class RunEngine {
   // ---- What workers call ----
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
-    const claimed = await this.deps.db.transaction().execute(async (trx) => {
-      const now = this.now();
-      const rows = await claimSteps(trx, owner, limit, now, new Date(Date.parse(now) + leaseMs).toISOString());
-      if (rows.length === 0) return [];
-      const runIds = [...new Set(rows.map((r) => r.run_id))];
-      const runs = new Map((await trx.selectFrom('runs').selectAll().where('id', 'in', runIds).execute()).map((r) => [r.id, r]));
-      const out: ClaimedStep[] = [];
-      for (const row of rows) {
-        const run = runs.get(row.run_id) as RunRow;
-        await this.record(trx, owner, 'step.started', 'step', row.id, { run: row.run_id, step: row.key, attempt: row.attempt });
-        out.push({
-          id: row.id,
-          runId: row.run_id,
-          phase: row.phase,
-          key: row.key,
-          token: row.lease_token,
-          attempt: row.attempt,
-          spec: specOf(row),
-          vars: this.variables(run, row),
-          environment: run.environment,
-          product: run.product,
-        });
-      }
-      return out;
-    });
+    const claimed = await this.transaction((tx) => this.claimIn(tx, owner, limit, leaseMs));
     for (const runId of new Set(claimed.map((c) => c.runId))) this.changed(runId);
     return claimed;
+  }
+
+  /** `known`: runs the transaction has read already (their names do not change), so they are not read again. */
+  private async claimIn(
+    tx: Tx,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    known: ReadonlyMap<string, RunNames> = new Map(),
+  ): Promise<ClaimedStep[]> {
+    if (limit <= 0) return [];
+    await this.writeReady(tx);
+    const { trx } = tx;
+    const now = this.now();
+    const rows = await claimSteps(trx, owner, limit, now, new Date(Date.parse(now) + leaseMs).toISOString());
+    if (rows.length === 0) return [];
+    const runs = new Map(known);
+    const unknown = [...new Set(rows.map((r) => r.run_id))].filter((id) => !runs.has(id));
+    if (unknown.length > 0) {
+      const read = await trx.selectFrom('runs').select(['id', 'product', 'version', 'environment']).where('id', 'in', unknown).execute();
+      for (const r of read) runs.set(r.id, r);
+    }
+    const out: ClaimedStep[] = [];
+    for (const row of rows) {
+      const run = runs.get(row.run_id) as RunNames;
+      await this.record(tx, owner, 'step.started', 'step', row.id, { run: row.run_id, step: row.key, attempt: row.attempt });
+      out.push({
+        id: row.id,
+        runId: row.run_id,
+        phase: row.phase,
+        key: row.key,
+        token: row.lease_token,
+        attempt: row.attempt,
+        spec: specOf(row),
+        vars: this.variables(run, row),
+        environment: run.environment,
+        product: run.product,
+      });
+    }
+    return out;
   }
 
   /** Keeps a claimed step's lease; false when the worker lost it and must stop the attempt. */
@@ -459,32 +587,98 @@ export class RunEngine {
    */
   async complete(completions: readonly Completion[]): Promise<string[]> {
     if (completions.length === 0) return [];
-    const refused: string[] = [];
-    const touched = new Set<string>();
-    await this.deps.db.transaction().execute(async (trx) => {
-      const runsToProgress = new Set<string>();
-      for (const c of completions) {
-        const row = await heldStep(trx, c.step.id, c.step.token);
-        if (!row) {
-          refused.push(c.step.id);
-          continue;
-        }
-        await insertLogs(trx, c.logs);
-        await this.applyOutcome(trx, row, c.outcome, row.lease_owner ?? 'worker');
-        runsToProgress.add(row.run_id);
-      }
-      for (const runId of runsToProgress) {
-        const run = await trx.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
-        if (run) await this.progress(trx, run);
-        touched.add(runId);
-      }
-    });
-    this.wake();
-    for (const runId of touched) this.changed(runId);
-    return refused;
+    return (await this.completeAndClaim(completions, { owner: '', limit: 0, leaseMs: 0 })).refused;
   }
 
-  private async applyOutcome(trx: Queryable, row: StepRow, outcome: StepOutcome, actor: string): Promise<void> {
+  /**
+   * complete(), then claim() in the same transaction: a worker hands in its finished attempts and takes up to
+   * `next.limit` ready steps — among them the dependents those attempts just made ready — with one commit
+   * instead of two. Each half behaves exactly as its own method does (fencing, tokens, audit events).
+   */
+  async completeAndClaim(
+    completions: readonly Completion[],
+    next: { owner: string; limit: number; leaseMs: number },
+  ): Promise<{ refused: string[]; claimed: ClaimedStep[] }> {
+    if (completions.length === 0 && next.limit <= 0) return { refused: [], claimed: [] };
+    const { refused, touched, claimed } = await this.transaction(async (tx) => {
+      const done = await this.completeIn(tx, completions);
+      return { ...done, claimed: await this.claimIn(tx, next.owner, next.limit, next.leaseMs, done.runs) };
+    });
+    if (completions.length > 0) this.wake();
+    for (const runId of new Set([...touched, ...claimed.map((c) => c.runId)])) this.changed(runId);
+    return { refused, claimed };
+  }
+
+  /**
+   * The steps still held are read in one statement; outcomes are applied in the order given (a second
+   * completion of the same attempt finds it no longer running and is refused, as it would be on its own);
+   * successes are written together; then each run moves on from its steps, read together.
+   */
+  private async completeIn(
+    tx: Tx,
+    completions: readonly Completion[],
+  ): Promise<{ refused: string[]; touched: Set<string>; runs: Map<string, RunRow> }> {
+    const { trx } = tx;
+    const refused: string[] = [];
+    const runsToProgress = new Set<string>();
+    const held = new Map(
+      (
+        await heldSteps(
+          trx,
+          completions.map((c) => c.step.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    const logs: NewLog[] = [];
+    const succeeded = new Map<string | null, string[]>();
+    const now = this.now();
+    for (const c of completions) {
+      const row = held.get(c.step.id);
+      if (!row || row.lease_token !== c.step.token) {
+        refused.push(c.step.id);
+        continue;
+      }
+      held.delete(row.id); // taken: a second completion of this attempt is refused
+      logs.push(...c.logs);
+      const actor = row.lease_owner ?? 'worker';
+      if (c.outcome.kind === 'succeeded') {
+        const result = c.outcome.result ? JSON.stringify(c.outcome.result) : null;
+        succeeded.set(result, [...(succeeded.get(result) ?? []), row.id]);
+        await this.record(tx, actor, 'step.succeeded', 'step', row.id, { run: row.run_id, step: row.key, attempt: row.attempt });
+      } else {
+        await insertLogs(trx, logs.splice(0));
+        await this.applyOutcome(tx, row, c.outcome, actor);
+      }
+      runsToProgress.add(row.run_id);
+    }
+    await insertLogs(trx, logs);
+    for (const [result, ids] of succeeded) {
+      await setSteps(trx, ids, {
+        status: 'succeeded',
+        finished_at: now,
+        result,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      });
+    }
+    const runs = new Map<string, RunRow>();
+    if (runsToProgress.size > 0) {
+      const ids = [...runsToProgress];
+      for (const r of await runRows(trx, ids)) runs.set(r.id, r);
+      const stepsByRun = new Map<string, ProgressStep[]>();
+      for (const s of await this.progressSteps(tx, ids)) stepsByRun.set(s.run_id, [...(stepsByRun.get(s.run_id) ?? []), s]);
+      for (const runId of ids) {
+        const run = runs.get(runId);
+        if (run) await this.advance(tx, run, stepsByRun.get(runId) ?? []);
+      }
+    }
+    return { refused, touched: runsToProgress, runs };
+  }
+
+  /** Every outcome but success (rarer, and each depends on the row): written one by one. */
+  private async applyOutcome(tx: Tx, row: StepRow, outcome: StepOutcome, actor: string): Promise<void> {
+    const { trx } = tx;
     const now = this.now();
     const spec = specOf(row);
     const base = { lease_owner: null, lease_expires_at: null, updated_at: now };
@@ -497,7 +691,7 @@ export class RunEngine {
           finished_at: now,
           result: outcome.result ? JSON.stringify(outcome.result) : null,
         });
-        await this.record(trx, actor, 'step.succeeded', 'step', row.id, subject);
+        await this.record(tx, actor, 'step.succeeded', 'step', row.id, subject);
         return;
       case 'failed': {
         const retry = outcome.retryable !== false && row.attempt < row.max_attempts;
@@ -505,10 +699,10 @@ export class RunEngine {
         if (retry) {
           const at = new Date(Date.parse(now) + backoffMs(spec.backoffMs, row.attempt)).toISOString();
           await setStep(trx, row.id, { ...base, status: 'ready', available_at: at, error: outcome.error, result });
-          await this.record(trx, actor, 'step.retrying', 'step', row.id, { ...subject, error: outcome.error, retryAt: at });
+          await this.record(tx, actor, 'step.retrying', 'step', row.id, { ...subject, error: outcome.error, retryAt: at });
         } else {
           await setStep(trx, row.id, { ...base, status: 'failed', finished_at: now, error: outcome.error, result });
-          await this.record(trx, actor, 'step.failed', 'step', row.id, { ...subject, error: outcome.error });
+          await this.record(tx, actor, 'step.failed', 'step', row.id, { ...subject, error: outcome.error });
         }
         return;
       }
@@ -520,11 +714,11 @@ export class RunEngine {
         return;
       case 'released':
         await setStep(trx, row.id, { ...base, status: 'ready', available_at: now, attempt: row.attempt - 1 });
-        await this.record(trx, actor, 'step.released', 'step', row.id, subject);
+        await this.record(tx, actor, 'step.released', 'step', row.id, subject);
         return;
       case 'unknown':
         await setStep(trx, row.id, { ...base, status: 'needs_attention', error: outcome.error });
-        await this.record(trx, actor, 'step.needs_attention', 'step', row.id, { ...subject, error: outcome.error });
+        await this.record(tx, actor, 'step.needs_attention', 'step', row.id, { ...subject, error: outcome.error });
         return;
     }
   }
@@ -538,7 +732,8 @@ export class RunEngine {
     const expired = await expiredLeases(this.deps.db, now);
     if (expired.length === 0) return 0;
     const touched = new Set<string>();
-    await this.deps.db.transaction().execute(async (trx) => {
+    await this.transaction(async (tx) => {
+      const { trx } = tx;
       for (const stale of expired) {
         const row = await heldStep(trx, stale.id, stale.lease_token);
         if (!row || (row.lease_expires_at ?? '') >= now) continue;
@@ -547,16 +742,16 @@ export class RunEngine {
         const subject = { run: row.run_id, step: row.key, attempt: row.attempt, worker: row.lease_owner };
         if (spec.idempotent && row.lost_leases + 1 < MAX_LOST_LEASES) {
           await setStep(trx, row.id, { ...base, status: 'ready', available_at: now, attempt: row.attempt - 1 });
-          await this.record(trx, 'railyard', 'step.lease_expired', 'step', row.id, { ...subject, next: 'retry' });
+          await this.record(tx, 'railyard', 'step.lease_expired', 'step', row.id, { ...subject, next: 'retry' });
         } else {
           const why = spec.idempotent
             ? `the step lost its worker ${row.lost_leases + 1} times`
             : `the worker running attempt ${row.attempt} stopped answering and the step is not idempotent: it may or may not have had its effect`;
           await setStep(trx, row.id, { ...base, status: 'needs_attention', error: why });
-          await this.record(trx, 'railyard', 'step.needs_attention', 'step', row.id, { ...subject, error: why });
+          await this.record(tx, 'railyard', 'step.needs_attention', 'step', row.id, { ...subject, error: why });
         }
         const run = await trx.selectFrom('runs').selectAll().where('id', '=', row.run_id).executeTakeFirst();
-        if (run) await this.progress(trx, run);
+        if (run) await this.advance(tx, run);
         touched.add(row.run_id);
       }
     });
@@ -575,7 +770,8 @@ export class RunEngine {
     let started = 0;
     for (const run of due) {
       const check = windowCheck && run.redeploy === 0 ? await windowCheck(run, now) : { allowed: true, nextOpen: null };
-      await this.deps.db.transaction().execute(async (trx) => {
+      await this.transaction(async (tx) => {
+        const { trx } = tx;
         const fresh = await trx
           .selectFrom('runs')
           .selectAll()
@@ -586,15 +782,15 @@ export class RunEngine {
         if (!check.allowed) {
           const next = check.nextOpen ?? new Date(Date.parse(now) + 60_000).toISOString();
           await setRun(trx, run.id, { scheduled_at: next, updated_at: now });
-          await this.record(trx, 'railyard', 'run.rescheduled', 'run', run.id, {
+          await this.record(tx, 'railyard', 'run.rescheduled', 'run', run.id, {
             scheduledAt: next,
             reason: 'the environment is closed (calendar)',
           });
           return;
         }
         await setRun(trx, run.id, { status: 'queued', updated_at: now });
-        await this.record(trx, 'railyard', 'run.queued', 'run', run.id, { status: 'queued' });
-        await this.admit(trx, run.environment_id);
+        await this.record(tx, 'railyard', 'run.queued', 'run', run.id, { status: 'queued' });
+        await this.admitIn(tx, run.environment_id);
         started++;
       });
       this.changed(run.id);

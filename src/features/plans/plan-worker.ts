@@ -112,6 +112,10 @@ export class PlanWorker {
   private timers: NodeJS.Timeout[] = [];
   private offWork: (() => void) | undefined;
   private lastMaintenance = 0;
+  /** Slots promised to claims under way (the loop's and the flush's), so that together they never exceed concurrency. */
+  private reserved = 0;
+  /** True while the flush records outcomes (and claims with them). */
+  private flushBusy = false;
 
   constructor(
     private readonly engine: RunEngine,
@@ -143,17 +147,32 @@ export class PlanWorker {
     this.signal?.();
   }
 
+  /** Slots neither executing a step nor promised to a claim that is under way. */
+  private freeSlots(leaving = 0): number {
+    return Math.max(0, this.o.concurrency - (this.inflight.size - leaving) - this.reserved);
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
         await this.maintenance();
-        const free = this.o.concurrency - this.inflight.size;
+        // While outcomes are being recorded, their flush claims for the slots they free (in the same
+        // transaction); claiming here too would only queue an empty transaction in front of it.
+        const flushing = this.flushBusy || this.done.length > 0;
+        const free = flushing ? 0 : this.freeSlots();
         let claimed: ClaimedStep[] = [];
         this.dirty = false;
-        if (free > 0) claimed = await this.engine.claim(this.id, free, this.o.leaseMs);
-        for (const step of claimed) this.launch(step);
+        if (free > 0) {
+          this.reserved += free;
+          try {
+            claimed = await this.engine.claim(this.id, free, this.o.leaseMs);
+          } finally {
+            this.reserved -= free;
+          }
+        }
+        this.begin(claimed);
         if (claimed.length > 0 && claimed.length === free) continue;
-        await this.sleep(claimed.length > 0 ? 0 : await this.idleMs());
+        await this.sleep(claimed.length > 0 ? 0 : flushing ? this.o.pollMs : await this.idleMs());
       } catch (error) {
         // The database may be briefly unavailable (restarting, locked): wait and try again.
         process.stderr.write(`worker ${this.id}: ${(error as Error).message}\n`);
@@ -234,22 +253,51 @@ export class PlanWorker {
       });
   }
 
+  /**
+   * Records finished attempts in batches; in the same transaction it claims as many ready steps as the batch
+   * frees slots (completeAndClaim), so a step's dependent starts without waiting for another commit.
+   */
   private flush(): Promise<void> {
     const run = async () => {
-      while (this.done.length > 0) {
-        const batch = this.done.splice(0, this.done.length);
-        try {
-          await this.engine.complete(batch);
-        } catch (error) {
-          process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
-          // Left to their leases: they expire and the steps are taken over (or wait for a person).
-        }
-        for (const c of batch) this.inflight.delete(c.step.id);
-        this.poke();
+      this.flushBusy = true;
+      try {
+        await this.recordDone();
+      } finally {
+        this.flushBusy = false;
+        this.poke(); // the loop claims again once the flush is idle
       }
     };
     this.flushing = (this.flushing ?? Promise.resolve()).then(run);
     return this.flushing;
+  }
+
+  private async recordDone(): Promise<void> {
+    while (this.done.length > 0) {
+      const batch = this.done.splice(0, this.done.length);
+      const free = this.stopping ? 0 : this.freeSlots(batch.length);
+      let claimed: ClaimedStep[] = [];
+      this.reserved += free;
+      try {
+        ({ claimed } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
+      } catch (error) {
+        process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
+        // Left to their leases: they expire and the steps are taken over (or wait for a person).
+      } finally {
+        this.reserved -= free;
+      }
+      for (const c of batch) this.inflight.delete(c.step.id);
+      this.begin(claimed);
+    }
+  }
+
+  /** Starts claimed steps; steps claimed while the worker began to stop are given back, their attempt not counted. */
+  private begin(claimed: readonly ClaimedStep[]): void {
+    if (!this.stopping) {
+      for (const step of claimed) this.launch(step);
+      return;
+    }
+    for (const step of claimed) this.done.push({ step, outcome: { kind: 'released' }, logs: [] });
+    if (claimed.length > 0) void this.flush();
   }
 
   private async heartbeat(): Promise<void> {

@@ -62,6 +62,22 @@ export async function findRunRow(db: Queryable, id: string): Promise<RunRow | un
   return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** What moving a run on needs to know of a step (not its lease, timings or result). */
+export type ProgressStep = Pick<StepRow, 'id' | 'run_id' | 'phase' | 'key' | 'status' | 'spec' | 'error' | 'attempt'>;
+
+/** The steps of several runs, each run's in the order stepRows gives them, with the columns ProgressStep needs. */
+export async function progressStepsOfRuns(db: Queryable, runIds: readonly string[]): Promise<ProgressStep[]> {
+  if (runIds.length === 0) return [];
+  return db
+    .selectFrom('step_runs')
+    .select(['id', 'run_id', 'phase', 'key', 'status', 'spec', 'error', 'attempt'])
+    .where('run_id', 'in', runIds)
+    .orderBy('run_id')
+    .orderBy('phase')
+    .orderBy('position')
+    .execute();
+}
+
 export async function stepRows(db: Queryable, runId: string): Promise<StepRow[]> {
   return db.selectFrom('step_runs').selectAll().where('run_id', '=', runId).orderBy('phase').orderBy('position').execute();
 }
@@ -88,16 +104,32 @@ export async function listRuns(db: Queryable, q: RunQuery): Promise<Run[]> {
   return (await query.execute()).map(toRun);
 }
 
-/** Runs of an environment that hold a promotion slot, and the ones queued for it (oldest first). */
-export async function slotsOf(db: Queryable, environmentId: string): Promise<{ active: RunRow[]; queued: RunRow[] }> {
-  const rows = await db
+/** Runs queued for an environment, oldest first: who, not what. */
+export async function queuedRuns(db: Queryable, environmentId: string): Promise<RunSlot[]> {
+  return db
     .selectFrom('runs')
-    .selectAll()
+    .select(['id', 'product_id', 'status'])
     .where('environment_id', '=', environmentId)
-    .where('status', 'in', [...ACTIVE_RUN_STATUSES, 'queued'])
+    .where('status', '=', 'queued')
     .orderBy('id')
     .execute();
-  return { active: rows.filter((r) => r.status !== 'queued'), queued: rows.filter((r) => r.status === 'queued') };
+}
+
+/** Runs of an environment that hold a promotion slot: who, not what. */
+export async function activeRuns(db: Queryable, environmentId: string): Promise<RunSlot[]> {
+  return db
+    .selectFrom('runs')
+    .select(['id', 'product_id', 'status'])
+    .where('environment_id', '=', environmentId)
+    .where('status', 'in', ACTIVE_RUN_STATUSES)
+    .execute();
+}
+
+export type RunSlot = Pick<RunRow, 'id' | 'product_id' | 'status'>;
+
+export async function runRows(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
 }
 
 /** Serializes admission into one environment: PostgreSQL row lock; SQLite writers are serialized already. */
@@ -167,8 +199,30 @@ export async function heldStep(db: Queryable, stepId: string, token: number): Pr
   return query.executeTakeFirst();
 }
 
+/**
+ * Of these steps, the ones running (whoever holds them: the caller compares tokens), locked in id order for
+ * the rest of the transaction on PostgreSQL.
+ */
+export async function heldSteps(db: Queryable, stepIds: readonly string[]): Promise<StepRow[]> {
+  if (stepIds.length === 0) return [];
+  let query = db
+    .selectFrom('step_runs')
+    .selectAll()
+    .where('id', 'in', [...new Set(stepIds)])
+    .where('status', '=', 'running')
+    .orderBy('id');
+  if (dialectOfDb(db as never) === 'postgres') query = query.forUpdate();
+  return query.execute();
+}
+
 export async function setStep(db: Queryable, id: string, values: Partial<Omit<StepRow, 'id'>>): Promise<void> {
   await db.updateTable('step_runs').set(values).where('id', '=', id).execute();
+}
+
+/** The same change to several steps in one statement. */
+export async function setSteps(db: Queryable, ids: readonly string[], values: Partial<Omit<StepRow, 'id'>>): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('step_runs').set(values).where('id', 'in', ids).execute();
 }
 
 export async function setRun(db: Queryable, id: string, values: Partial<Omit<RunRow, 'id'>>): Promise<void> {

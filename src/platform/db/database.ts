@@ -6,9 +6,11 @@ import {
   type Driver,
   Kysely,
   PostgresAdapter,
+  type SqliteDatabase,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
+  type SqliteStatement,
   type Transaction,
 } from 'kysely';
 import { AppError } from '../errors.js';
@@ -63,8 +65,40 @@ async function openSqlite(path: string): Promise<DatabaseHandle> {
   } catch (error) {
     throw new AppError('unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+/** Distinct SQL texts whose prepared statements are kept (least recently used dropped first). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely sees it, with prepared statements kept per SQL text. Kysely's SQLite driver prepares
+ * every statement afresh — SQLite parses and plans it each time, a tenth of a short query's cost — though the
+ * same few texts run over and over. A statement still being iterated (a streamed query) is not handed out
+ * twice: that call gets a fresh one. SQLite re-prepares a kept statement itself when the schema changes.
+ */
+function withStatementCache(sqlite: { prepare(sql: string): SqliteStatement & { busy: boolean }; close(): void }): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement & { busy: boolean }>();
+  return {
+    prepare(sql) {
+      const kept = cache.get(sql);
+      if (kept) {
+        if (kept.busy) return sqlite.prepare(sql);
+        cache.delete(sql);
+        cache.set(sql, kept);
+        return kept;
+      }
+      const statement = sqlite.prepare(sql);
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
 }
 
 /**
