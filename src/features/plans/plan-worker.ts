@@ -52,7 +52,9 @@ class OutputBuffer {
 
   private keep(stream: LogStream, text: string): void {
     const size = Buffer.byteLength(text);
-    if (this.stored + size > this.maxBytes) {
+    // Once output is dropped, later output is dropped too: a small chunk kept after a gap would read as if it
+    // followed what was stored, and the note of what was dropped belongs at the end of what was kept.
+    if (this.dropped > 0 || this.stored + size > this.maxBytes) {
       this.dropped += size;
       return;
     }
