@@ -150,6 +150,8 @@ export interface PlanHarness {
   release(ref: string): Promise<void>;
   promote(ref: string, environment: string, actor?: string, at?: string): Promise<Run>;
   startWorker(options?: WorkerOptions): Promise<PlanWorker>;
+  /** Stops the workers started so far (gracefully). */
+  stopWorkers(): Promise<void>;
   /** Waits for the run to finish (fails the test when it does not within `timeoutMs`). */
   finished(runId: string, timeoutMs?: number): Promise<RunDetail>;
   /** Waits until `test` holds for the run. */
@@ -200,6 +202,9 @@ export async function openPlanHarness(dialect: 'sqlite' | 'postgres', config: st
       workers.push(worker);
       return worker;
     },
+    async stopWorkers() {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+    },
     finished: (runId, timeoutMs = 20_000) =>
       until(runId, (r) => (FINAL_RUN_STATUSES as readonly string[]).includes(r.status), 'the run to finish', timeoutMs),
     until,
@@ -207,7 +212,7 @@ export async function openPlanHarness(dialect: 'sqlite' | 'postgres', config: st
     output: async (runId, step) => (await logs(runId, step)).map((l) => l.text).join(''),
     async close() {
       try {
-        await Promise.all(workers.map((w) => w.stop()));
+        await Promise.all(workers.splice(0).map((w) => w.stop()));
       } finally {
         await t.close();
       }
