@@ -241,7 +241,12 @@ export class PlanWorker {
       while (this.done.length > 0) {
         const batch = this.done.splice(0, this.done.length);
         try {
-          await this.engine.complete(batch);
+          const refused = new Set(await this.engine.complete(batch));
+          for (const c of batch.filter((b) => refused.has(b.step.id))) {
+            process.stderr.write(
+              `worker ${this.id}: the outcome of step ${c.step.key} of run ${c.step.runId} was refused: the step was taken over or cancelled\n`,
+            );
+          }
         } catch (error) {
           process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
           // Left to their leases: they expire and the steps are taken over (or wait for a person).
@@ -261,6 +266,9 @@ export class PlanWorker {
         const held = await this.engine.heartbeat(flight.step, this.o.leaseMs);
         if (!held) {
           flight.lost = true;
+          process.stderr.write(
+            `worker ${this.id}: lost step ${flight.step.key} of run ${flight.step.runId} (taken over or cancelled): stopping attempt ${flight.step.attempt}\n`,
+          );
           flight.abort.abort('the step was taken over or cancelled');
         }
       } catch {
