@@ -29,6 +29,7 @@ import {
   insertLogs,
   insertOutbox,
   lockEnvironment,
+  lockQueue,
   type NewLog,
   nextAvailable,
   type RunRow,
@@ -131,6 +132,7 @@ export class RunEngine {
   // ---- Creating and admitting runs ----
 
   async createRun(trx: Queryable, input: CreateRunInput): Promise<RunRow> {
+    await lockQueue(trx, input.environmentId);
     const now = this.now();
     // The id is made inside the transaction (after the write lock), so queue order is commit order.
     const id = newId();
