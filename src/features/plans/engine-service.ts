@@ -12,6 +12,7 @@ import {
   interpolate,
   isFinalStep,
   isSettled,
+  needsPerson,
   type PlanSpec,
   type RunStatus,
   type RunVariables,
@@ -296,7 +297,7 @@ export class RunEngine {
   private async activate(trx: Queryable, run: RunRow, step: StepRow): Promise<boolean> {
     const spec = specOf(step);
     const now = this.now();
-    if (spec.kind === 'manual' || spec.kind === 'approval') {
+    if (needsPerson(spec.kind)) {
       step.status = 'waiting';
       await setStep(trx, step.id, { status: 'waiting', started_at: now, updated_at: now });
       await this.record(trx, 'railyard', 'step.waiting', 'step', step.id, { run: run.id, step: step.key, kind: spec.kind });

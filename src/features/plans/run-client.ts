@@ -1,5 +1,4 @@
-import type { Run, RunDetail, StepLog } from './run.js';
-import type { PromoteInput } from './run-service.js';
+import type { PromoteInput, Run, RunDetail, StepLog } from './run.js';
 
 export interface RunPage {
   items: Run[];

@@ -13,7 +13,7 @@ import { findRelease } from '../releases/release-store.js';
 import type { RunEngine } from './engine-service.js';
 import { FINAL_RUN_STATUSES, formatMs, isFinalStep, type RunStatus, type StepStatus } from './plan.js';
 import { findPlanFor } from './plan-store.js';
-import type { Run, RunDetail, StepLog } from './run.js';
+import type { PromoteInput, Run, RunDetail, StepLog } from './run.js';
 import {
   findRunRow,
   listLogs,
@@ -29,14 +29,6 @@ import {
   toRun,
   toStepRun,
 } from './run-store.js';
-
-export interface PromoteInput {
-  release: string;
-  environment: string;
-  /** ISO-8601 instant: start then (or when the environment's window next opens), not now. */
-  at?: string;
-  reason?: string;
-}
 
 interface Guards {
   gates?: { check(ref: string, environment: string, promoter: string): Promise<GateResult> };

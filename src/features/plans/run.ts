@@ -1,5 +1,14 @@
 import type { RunStatus, StepKind, StepStatus } from './plan.js';
 
+/** What a promotion asks for: a release, the environment, and optionally when. */
+export interface PromoteInput {
+  release: string;
+  environment: string;
+  /** ISO-8601 instant: start then (or when the environment's window next opens), not now. */
+  at?: string;
+  reason?: string;
+}
+
 /** One execution of a plan for a release into an environment, as users see it. */
 export interface Run {
   id: string;
