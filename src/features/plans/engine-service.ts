@@ -229,7 +229,10 @@ export class RunEngine {
     if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status)) return;
     if (run.status === 'queued' || run.status === 'scheduled') return;
     const steps = await stepRows(trx, run.id);
-    let phase: 'deploy' | 'rollback' = run.status === 'rolling_back' ? 'rollback' : 'deploy';
+    // The phase is where the steps are, not the run's status: a run awaiting a person (or needing attention)
+    // during its rollback is still rolling back, and must not start its rollback over.
+    const rollingBack = run.status === 'rolling_back' || steps.some((s) => s.phase === 'rollback' && s.status !== 'pending');
+    let phase: 'deploy' | 'rollback' = rollingBack ? 'rollback' : 'deploy';
     const plan = JSON.parse(run.plan) as PlanSpec;
     let status = run.status as RunStatus;
     for (let guard = 0; guard < 1000; guard++) {

@@ -350,7 +350,8 @@ export class RunService {
         await setRun(trx, id, { status: 'queued', error: null, finished_at: null, deployment_id: null, updated_at: now });
         await this.deps.engine.admit(trx, run.environment_id);
       } else {
-        await this.deps.engine.progress(trx, { ...run, status: 'running' });
+        // From the row as it is (needs_attention), so that progress records the run running again.
+        await this.deps.engine.progress(trx, run);
       }
     });
     this.deps.engine.wake();
