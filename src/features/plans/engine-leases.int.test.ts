@@ -28,7 +28,7 @@ function config(effect: string, ledger: string, health: string): string {
   - key: run-once
     steps:
       - { key: deploy, ${run('')}, idempotent: true }
-      - { key: after, needs: [deploy], run: ["true"] }
+      - { key: tell, needs: [deploy], notify: "deployed" }
   - key: http-once
     steps:
       - key: call
@@ -143,6 +143,14 @@ describe.each(DIALECTS)('steps that run twice after a lost lease (%s)', (dialect
     // Both attempts are attempt 1: a lost lease does not count against the step's retries.
     expect(entry?.calls.map((c) => c.attempt)).toEqual(['1', '1']);
     expect(await h.output(run.id, 'deploy')).toMatch(/^effect \S+ attempt 1 by worker pid \d+\ndone by worker pid \d+\n$/);
+    // notify: its dependent step ran twice, yet it was sent once (in the transaction that recorded the step).
+    const sent = await h.s.database.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('event', '=', 'plan.notify')
+      .where('subject_id', '=', run.id)
+      .execute();
+    expect(sent).toHaveLength(1);
   });
 
   it('http: the request is sent again with the same Idempotency-Key header', async () => {
@@ -202,7 +210,9 @@ describe.each(DIALECTS)('steps that run twice after a lost lease (%s)', (dialect
     await ghostAttempt();
     await h.startWorker({ leaseMs: 1_000 });
     await h.until(run.id, (r) => r.status === 'needs_attention', 'the run to need attention');
-    await h.s.runs.retry(run.id, 'bob');
+    const retried = await h.s.runs.retry(run.id, 'bob');
+    // The run is running again at once (it does not keep saying it needs attention until a step finishes).
+    expect(retried.status).toBe('running');
     const done = await h.finished(run.id);
     expect(done.status).toBe('succeeded');
     expect(done.steps.map((s) => [s.key, s.status, s.attempt])).toEqual([

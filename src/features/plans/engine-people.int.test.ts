@@ -28,7 +28,14 @@ function config(dir: string): string {
       - { key: prepare, run: ${argv('sh', '-c', 'echo prepared')} }
       - { key: deploy, needs: [prepare], run: ${argv('sh', '-c', 'echo attempt $RAILYARD_ATTEMPT; test -f "$FLAG"')}, env: { FLAG: "${join(dir, 'flag')}" }, onFailure: stop }
       - { key: after, needs: [deploy], run: ${argv('true')} }
+  - key: careful-rollback
+    steps:
+      - { key: deploy, run: ${argv('false')} }
+    rollback:
+      - { key: restore, manual: "Restore the database snapshot" }
+      - { key: verify-restore, needs: [restore], run: ${argv('sh', '-c', 'echo restored')} }
 environments:
+  - { key: careful-env, tier: staging, plan: careful-rollback }
   - { key: signoff-env, tier: staging, plan: signoff }
   - { key: approval-env, tier: staging, plan: approved }
   - { key: hang-env, tier: staging, plan: hangs }
@@ -143,6 +150,28 @@ describe.each(DIALECTS)('people in the loop (%s)', (dialect) => {
     const [deployment] = await h.s.deployments.list({ product: 'web', limit: 1 });
     expect(deployment).toMatchObject({ status: 'rolled_back', version: '3.0.0' });
     await expect(h.s.runs.reject(run.id, 'checklist', 'bob', 'again')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('a rollback step that waits for a person: the run awaits during its rollback, announced once, and rolls back when confirmed', async () => {
+    await h.release('web@3.1.0');
+    const run = await h.promote('web@3.1.0', 'careful-env');
+    const waiting = await h.until(run.id, (r) => r.status === 'awaiting', 'the rollback to await a person');
+    expect(waiting.steps.map((s) => [s.phase, s.key, s.status])).toEqual([
+      ['deploy', 'deploy', 'failed'],
+      ['rollback', 'restore', 'waiting'],
+      ['rollback', 'verify-restore', 'pending'],
+    ]);
+    // Confirming the rollback step carries the rollback on; it does not start the rollback over.
+    await h.s.runs.confirm(run.id, 'restore', 'bob');
+    const done = await h.finished(run.id);
+    expect(done).toMatchObject({ status: 'rolled_back', error: 'step deploy failed: command exited with status 1' });
+    expect(await h.output(run.id, 'verify-restore')).toBe('restored\n');
+    const outbox = await h.s.database.db.selectFrom('outbox').select('event').where('subject_id', '=', run.id).orderBy('id').execute();
+    expect(outbox.map((e) => e.event)).toEqual(['run.started', 'run.rolling_back', 'run.awaiting', 'run.rolled_back']);
+    const audit = await h.s.audit.list({ subjectType: 'run', subjectId: run.id, limit: 20 });
+    // The rollback began once (the later run.rolling_back is the status change back from awaiting).
+    const began = audit.filter((e) => e.action === 'run.rolling_back' && (e.after as { failedStep?: string }).failedStep);
+    expect(began.map((e) => e.after)).toEqual([{ failedStep: 'deploy', error: 'command exited with status 1' }]);
   });
 
   it('cancelling a run kills its running command and everything the command started', async () => {
