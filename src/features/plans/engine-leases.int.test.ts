@@ -222,6 +222,24 @@ describe.each(DIALECTS)('steps that run twice after a lost lease (%s)', (dialect
     expect(ledger.entries.get(`${run.id}:deploy:migrate`)?.calls).toHaveLength(2);
   });
 
+  it('an idempotent step that loses its worker again and again stops being retried after 10 times and waits for a person', async () => {
+    const run = await promote('verify-env');
+    for (let i = 1; i <= 10; i++) {
+      const [step] = await eventually(async () => {
+        const claimed = await h.s.engine.claim(`ghost-${i}`, 1, 1);
+        return claimed.length > 0 && claimed;
+      }, `claim ${i}`);
+      expect(step?.attempt).toBe(1);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(await h.s.engine.reapExpired()).toBe(1);
+    }
+    const stuck = await h.s.runs.show(run.id);
+    expect(stuck.status).toBe('needs_attention');
+    expect(stuck.steps[0]).toMatchObject({ status: 'needs_attention', error: 'the step lost its worker 10 times' });
+    expect(await h.s.engine.claim('ghost-11', 1, 1_000)).toEqual([]);
+    await h.s.runs.cancel(run.id, 'bob');
+  });
+
   it('a worker that stops gracefully gives an idempotent step back, and another worker runs it (the attempt is not counted)', async () => {
     const run = await promote('slow-env');
     const first = await h.startWorker({ leaseMs: 5_000, graceMs: 100 });
