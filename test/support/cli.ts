@@ -83,3 +83,86 @@ export async function startServer(args: string[], cwd: string): Promise<RunningS
       }),
   };
 }
+
+export interface WorkerProcess {
+  /** The worker id it claims steps under (lease_owner). */
+  id: string;
+  pid: number;
+  process: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`: resolves when it has exited. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+/** Starts `railyard worker` on `db` as a subprocess and waits until it has registered. */
+export async function startWorkerProcess(db: string, args: string[], cwd: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--db', db, ...args], {
+    cwd,
+    env: { ...process.env, RAILYARD_DB: '', RAILYARD_SERVER: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const started = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 30 s:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const id = /^worker (\S+) started/m.exec(out)?.[1];
+      if (id) {
+        clearTimeout(timer);
+        resolve(id);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before it started:\n${out}`));
+    });
+  });
+  const id = await started.catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return {
+    id,
+    pid: child.pid as number,
+    process: child,
+    output: () => out,
+    exited,
+    stop: (graceMs = 5_000) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+      }
+      return exited;
+    },
+  };
+}
+
+/** `railyard()` without blocking the event loop, for tests whose servers in this process must keep answering. */
+export function railyardAsync(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, RAILYARD_DB: '', RAILYARD_SERVER: '', RAILYARD_TOKEN: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}

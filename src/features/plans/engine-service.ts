@@ -33,6 +33,7 @@ import {
   insertLogs,
   insertOutbox,
   lockEnvironment,
+  lockQueue,
   type NewLog,
   nextAvailable,
   type ProgressStep,
@@ -206,6 +207,7 @@ export class RunEngine {
   // ---- Creating and admitting runs ----
 
   async createRun(trx: Queryable, input: CreateRunInput): Promise<RunRow> {
+    await lockQueue(trx, input.environmentId);
     const id = await this.within(trx, (tx) => this.insertRun(tx, input));
     return (await trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as RunRow;
   }

@@ -52,7 +52,9 @@ class OutputBuffer {
 
   private keep(stream: LogStream, text: string): void {
     const size = Buffer.byteLength(text);
-    if (this.stored + size > this.maxBytes) {
+    // Once output is dropped, later output is dropped too: a small chunk kept after a gap would read as if it
+    // followed what was stored, and the note of what was dropped belongs at the end of what was kept.
+    if (this.dropped > 0 || this.stored + size > this.maxBytes) {
       this.dropped += size;
       return;
     }
@@ -278,7 +280,13 @@ export class PlanWorker {
       let claimed: ClaimedStep[] = [];
       this.reserved += free;
       try {
-        ({ claimed } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
+        let refused: string[];
+        ({ claimed, refused } = await this.engine.completeAndClaim(batch, { owner: this.id, limit: free, leaseMs: this.o.leaseMs }));
+        for (const c of batch.filter((b) => refused.includes(b.step.id))) {
+          process.stderr.write(
+            `worker ${this.id}: the outcome of step ${c.step.key} of run ${c.step.runId} was refused: the step was taken over or cancelled\n`,
+          );
+        }
       } catch (error) {
         process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
         // Left to their leases: they expire and the steps are taken over (or wait for a person).
@@ -307,6 +315,9 @@ export class PlanWorker {
         const held = await this.engine.heartbeat(flight.step, this.o.leaseMs);
         if (!held) {
           flight.lost = true;
+          process.stderr.write(
+            `worker ${this.id}: lost step ${flight.step.key} of run ${flight.step.runId} (taken over or cancelled): stopping attempt ${flight.step.attempt}\n`,
+          );
           flight.abort.abort('the step was taken over or cancelled');
         }
       } catch {

@@ -240,7 +240,9 @@ function describeRun(r: RunDetail): string {
       s.status === 'waiting' || s.status === 'needs_attention' ? (s.error ?? s.instructions) : s.error,
     ]);
   const waiting = r.steps.filter((s) => s.status === 'waiting' || s.status === 'needs_attention');
-  const hint = waiting.length ? `\nwaiting for a person: ${waiting.map((s) => `railyard step confirm ${r.id} ${s.key}${s.role ? ` --role ${s.role}` : ''}`).join(' | ')}` : '';
+  const hint = waiting.length
+    ? `\nwaiting for a person: ${waiting.map((s) => `railyard step confirm ${r.id} ${s.key}${s.role ? ` --role ${s.role}` : ''}`).join(' | ')}`
+    : '';
   return `${head}\n${rows.length ? '' : '(no steps)'}${rows.length ? tableSync(['STEP', 'KIND', 'STATUS', 'ATTEMPT', 'NOTE'], rows) : ''}${hint}`;
 }
 

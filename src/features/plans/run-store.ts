@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { dialectOfDb, type Queryable } from '../../platform/db/database.js';
 import type { RunTable, StepRunTable } from '../../platform/db/schema.js';
 import { newId } from '../../platform/ids.js';
@@ -132,13 +132,32 @@ export async function runRows(db: Queryable, ids: readonly string[]): Promise<Ru
   return db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
 }
 
-/** Serializes admission into one environment: PostgreSQL row lock; SQLite writers are serialized already. */
+/**
+ * Serializes admission into one environment: PostgreSQL row lock; SQLite writers are serialized already.
+ * FOR NO KEY UPDATE, not FOR UPDATE: inserting a run (or a deployment) takes FOR KEY SHARE on the environment
+ * for its foreign key, and FOR UPDATE waits for those — a transaction that inserted a run and then waited for
+ * the audit chain's head deadlocked with one holding the head and waiting here.
+ */
 export async function lockEnvironment(db: Queryable, environmentId: string): Promise<number> {
   let query = db.selectFrom('environments').select('concurrency').where('id', '=', environmentId);
-  if (dialectOfDb(db as never) === 'postgres') query = query.forUpdate();
+  if (dialectOfDb(db as never) === 'postgres') query = query.forNoKeyUpdate();
   const row = await query.executeTakeFirst();
   return row?.concurrency ?? 1;
 }
+
+/**
+ * Serializes the creation of runs in one environment on PostgreSQL, so that a run's id — its place in the
+ * queue — is made after the run queued before it has committed (SQLite's BEGIN IMMEDIATE does this already).
+ * An advisory lock, not the environment's row: workers take the audit head and then the row, and a creation
+ * holding the row while waiting for the head would deadlock with them.
+ */
+export async function lockQueue(db: Queryable, environmentId: string): Promise<void> {
+  if (dialectOfDb(db as never) !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, hashtext(${environmentId}))`.execute(db);
+}
+
+/** The first key of lockQueue's two-key advisory locks ('RUNQ'); two-key locks never collide with one-key ones. */
+const QUEUE_LOCK_CLASS = 0x52554e51;
 
 /**
  * Takes up to `limit` ready steps whose time has come: marks them running, leased to `owner` until

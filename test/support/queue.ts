@@ -1,0 +1,67 @@
+import { ACTIVE_RUN_STATUSES, FINAL_RUN_STATUSES } from '../../src/features/plans/plan.js';
+import type { Run } from '../../src/features/plans/run.js';
+import type { Services } from '../../src/platform/container.js';
+
+interface Sampler {
+  stop(): Promise<{ samples: number; maxPerProduct: number; maxInEnvironment: number }>;
+}
+
+/** Reads the active runs of an environment again and again while the runs execute. */
+export function sampleActiveRuns(s: Services, environment: string): Sampler {
+  let running = true;
+  let samples = 0;
+  let maxPerProduct = 0;
+  let maxInEnvironment = 0;
+  const loop = (async () => {
+    while (running) {
+      const active = await s.database.db
+        .selectFrom('runs')
+        .select('product')
+        .where('environment', '=', environment)
+        .where('status', 'in', [...ACTIVE_RUN_STATUSES])
+        .execute();
+      samples++;
+      maxInEnvironment = Math.max(maxInEnvironment, active.length);
+      const perProduct = new Map<string, number>();
+      for (const r of active) perProduct.set(r.product, (perProduct.get(r.product) ?? 0) + 1);
+      maxPerProduct = Math.max(maxPerProduct, ...perProduct.values(), 0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { samples, maxPerProduct, maxInEnvironment };
+    },
+  };
+}
+
+/** Run ids in the order the runs started: the audit chain's order of run.started events. */
+export async function startOrder(s: Services, ids: Set<string>): Promise<string[]> {
+  const events = await s.database.db
+    .selectFrom('audit_events')
+    .select(['subject_id', 'seq'])
+    .where('action', '=', 'run.started')
+    .orderBy('seq')
+    .execute();
+  return events.map((e) => e.subject_id).filter((id) => ids.has(id));
+}
+
+export async function allFinished(s: Services, runs: Run[], timeoutMs: number): Promise<Run[]> {
+  const ids = runs.map((r) => r.id);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await s.database.db
+      .selectFrom('runs')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', 'not in', [...FINAL_RUN_STATUSES])
+      .execute();
+    if (open.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`${open.length} of ${ids.length} runs still open after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const all = await s.runs.list({ limit: 1000 });
+  return all.filter((r) => ids.includes(r.id));
+}
