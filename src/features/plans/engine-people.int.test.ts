@@ -90,7 +90,7 @@ describe.each(DIALECTS)('people in the loop (%s)', (dialect) => {
     await expect(h.s.runs.confirm(first.id, 'nope', 'bob')).rejects.toMatchObject({ code: 'not_found' });
     await expect(h.s.runs.confirm(first.id, 'checklist', 'bob')).rejects.toMatchObject({
       code: 'bad_request',
-      message: "step checklist is for role 'ops': confirm with --role ops if that is your role",
+      message: 'step checklist is confirmed in role \'ops\': give that role (CLI --role ops, API "role") if it is yours',
     });
     await h.s.runs.confirm(first.id, 'checklist', 'bob', { role: 'ops', note: 'graphs are flat' });
     const done = await h.finished(first.id);
