@@ -333,10 +333,10 @@ describe('the acceptance example of issue 6, as written', () => {
     expect(run('run', 'logs', result.run, '--step', 'deploy').stdout).toBe('[deploy] deploying shop 1.0.0 to staging\n');
   });
 
-  it('without --wait, promote returns at once: running when the slot is free, queued behind it, scheduled with --at', () => {
+  it('without --wait, promote returns at once: queued for a worker to admit, scheduled with --at', () => {
     const promote = (...extra: string[]) => JSON.parse(run('promote', 'shop@1.0.0', '--to', 'staging', '--json', ...extra).stdout);
     const first = promote();
-    expect(first).toMatchObject({ run: first.id, status: 'running' });
+    expect(first).toMatchObject({ run: first.id, status: 'queued' });
     expect(promote()).toMatchObject({ status: 'queued' });
     expect(promote('--at', new Date(Date.now() + 3_600_000).toISOString())).toMatchObject({ status: 'scheduled' });
   });

@@ -108,7 +108,7 @@ describe('a worker paused past its lease', () => {
     // A comes back, finds it no longer holds the step, and says so; nothing it tries to write lands. (Its overdue
     // heartbeat usually runs first and is refused, so it drops the attempt's outcome and output without trying to
     // write them; engine-leases.int.test.ts has the engine refuse a stale completion and output outright.)
-    await eventually(async () => /lost step deploy|outcome of step deploy .* was refused/.test(a.output()), 'A to notice', 5_000);
+    await eventually(async () => /lost step deploy|outcome of step deploy .* was refused/.test(a.output()), 'A to notice', 15_000);
     const row = await stepRow(run.id, 'deploy');
     expect(row).toMatchObject({ status: 'succeeded', attempt: 1, lost_leases: 1, lease_token: 2, lease_owner: null });
     const events = await services.audit.list({ subjectType: 'step', subjectId: row.id, limit: 20 });
@@ -139,7 +139,7 @@ describe('a worker paused past its lease', () => {
   it('a step that is not idempotent waits for a person; the paused worker cannot resolve it; step confirm does', async () => {
     const run = await promoteUnsafe();
     const { a } = await pauseDuringStep(run.id, 'migrate', async () => (await stepRow(run.id, 'migrate')).status === 'needs_attention');
-    await eventually(async () => /lost step migrate|outcome of step migrate .* was refused/.test(a.output()), 'A to notice', 5_000);
+    await eventually(async () => /lost step migrate|outcome of step migrate .* was refused/.test(a.output()), 'A to notice', 15_000);
     // A's command did finish (its effect happened), yet the step still needs a person and was not run again.
     expect(await stepRow(run.id, 'migrate')).toMatchObject({ status: 'needs_attention', lease_token: 1 });
     expect((await services.runs.show(run.id)).status).toBe('needs_attention');

@@ -26,6 +26,7 @@ import {
   activeRuns,
   claimSteps,
   dueScheduledRuns,
+  environmentsWithQueuedRuns,
   expiredLeases,
   extendLease,
   heldStep,
@@ -272,8 +273,9 @@ export class RunEngine {
         )
         .execute();
     }
+    // Admission is a worker's: a promotion is queued until a worker (embedded in serve, or `railyard worker`)
+    // lets it into the environment, so `promote` answers `queued` and no run starts with nobody to execute it.
     await this.record(tx, input.promoter, 'run.created', 'run', id, toRun(row));
-    if (!input.scheduledAt) await this.admitIn(tx, input.environmentId);
     return id;
   }
 
@@ -524,7 +526,11 @@ export class RunEngine {
   // ---- What workers call ----
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
-    const claimed = await this.transaction((tx) => this.claimIn(tx, owner, limit, leaseMs));
+    const claimed = await this.transaction(async (tx) => {
+      // Queued runs enter their environments first (when a slot is free), so their first steps are claimable now.
+      for (const environmentId of await environmentsWithQueuedRuns(tx.trx)) await this.admitIn(tx, environmentId);
+      return this.claimIn(tx, owner, limit, leaseMs);
+    });
     for (const runId of new Set(claimed.map((c) => c.runId))) this.changed(runId);
     return claimed;
   }

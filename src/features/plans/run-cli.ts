@@ -210,7 +210,7 @@ function describePromotion(r: Run): string {
     r.status === 'scheduled'
       ? `scheduled for ${r.scheduledAt}`
       : r.status === 'queued'
-        ? 'queued (behind the active promotion, or for a worker)'
+        ? 'queued (a worker starts it when the environment is free: serve, railyard worker, or promote --wait)'
         : r.status;
   return `${how} ${r.release} to ${r.environment} with plan ${r.plan}: run ${r.id} ${when}`;
 }

@@ -115,6 +115,12 @@ export async function queuedRuns(db: Queryable, environmentId: string): Promise<
     .execute();
 }
 
+/** Environments with runs waiting to be admitted (for a worker, before it claims). */
+export async function environmentsWithQueuedRuns(db: Queryable): Promise<string[]> {
+  const rows = await db.selectFrom('runs').select('environment_id').distinct().where('status', '=', 'queued').execute();
+  return rows.map((r) => r.environment_id);
+}
+
 /** Runs of an environment that hold a promotion slot: who, not what. */
 export async function activeRuns(db: Queryable, environmentId: string): Promise<RunSlot[]> {
   return db
