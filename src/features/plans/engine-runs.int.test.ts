@@ -130,7 +130,7 @@ describe.each(DIALECTS)('runs of deployment plans (%s)', (dialect) => {
     expect(verify).toMatchObject({ status: 'succeeded', attempt: 1 });
     expect((verify?.result as { heldMs: number } | undefined)?.heldMs).toBeGreaterThanOrEqual(5_000);
     expect(svc.requests.filter((r) => r.url === '/health').length).toBeGreaterThanOrEqual(6);
-    expect(run.steps.find((s) => s.key === 'undo')?.status).toBe('pending');
+    expect(run.steps.find((s) => s.key === 'undo')?.status).toBe('skipped');
 
     const [deployment] = await h.s.deployments.list({ product: 'shop', environment: 'staging', limit: 5 });
     expect(deployment).toMatchObject({ release: 'shop@1.0.0', status: 'succeeded', actor: 'alice', id: run.deployment });
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('runs of deployment plans (%s)', (dialect) => {
     expect(run.steps.map((s) => [s.phase, s.key, s.status])).toEqual([
       ['deploy', 'migrate', 'failed'],
       ['deploy', 'deploy', 'cancelled'],
-      ['rollback', 'undo', 'pending'],
+      ['rollback', 'undo', 'skipped'],
     ]);
     expect(await h.output(run.id, 'migrate')).toBe('migration failed\n');
     const [deployment] = await h.s.deployments.list({ product: 'stopper', limit: 5 });

@@ -464,6 +464,13 @@ export class RunEngine {
   private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null): Promise<void> {
     const { trx } = tx;
     const now = this.now();
+    // Steps the run never reached (the rollback of a run that succeeded) read as skipped, not as still to come.
+    await trx
+      .updateTable('step_runs')
+      .set({ status: 'skipped', updated_at: now })
+      .where('run_id', '=', run.id)
+      .where('status', '=', 'pending')
+      .execute();
     let deploymentId: string | null = null;
     if (status !== 'cancelled') {
       deploymentId = newId();
