@@ -1,20 +1,24 @@
 import { ACTIVE_RUN_STATUSES, FINAL_RUN_STATUSES } from '../../src/features/plans/plan.js';
 import type { Run } from '../../src/features/plans/run.js';
 import type { Services } from '../../src/platform/container.js';
+import type { Db } from '../../src/platform/db/database.js';
 
 interface Sampler {
   stop(): Promise<{ samples: number; maxPerProduct: number; maxInEnvironment: number }>;
 }
 
-/** Reads the active runs of an environment again and again while the runs execute. */
-export function sampleActiveRuns(s: Services, environment: string): Sampler {
+/**
+ * Reads the active runs of an environment again and again while the runs execute. Give it a connection of its
+ * own (on SQLite, the engine's connection is held for whole transactions and would starve it).
+ */
+export function sampleActiveRuns(db: Db, environment: string): Sampler {
   let running = true;
   let samples = 0;
   let maxPerProduct = 0;
   let maxInEnvironment = 0;
   const loop = (async () => {
     while (running) {
-      const active = await s.database.db
+      const active = await db
         .selectFrom('runs')
         .select('product')
         .where('environment', '=', environment)
@@ -25,7 +29,7 @@ export function sampleActiveRuns(s: Services, environment: string): Sampler {
       const perProduct = new Map<string, number>();
       for (const r of active) perProduct.set(r.product, (perProduct.get(r.product) ?? 0) + 1);
       maxPerProduct = Math.max(maxPerProduct, ...perProduct.values(), 0);
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 5));
     }
   })();
   return {
@@ -64,4 +68,15 @@ export async function allFinished(s: Services, runs: Run[], timeoutMs: number): 
   }
   const all = await s.runs.list({ limit: 1000 });
   return all.filter((r) => ids.includes(r.id));
+}
+
+/** The most runs active at one moment, from their [startedAt, finishedAt) intervals (a run may start the instant another ends). */
+export function maxOverlap(runs: readonly Run[], sameGroup: (a: Run, b: Run) => boolean = () => true): number {
+  let max = 0;
+  for (const r of runs) {
+    const start = Date.parse(r.startedAt ?? '');
+    const during = runs.filter((o) => sameGroup(r, o) && Date.parse(o.startedAt ?? '') <= start && start < Date.parse(o.finishedAt ?? ''));
+    max = Math.max(max, during.length);
+  }
+  return max;
 }
