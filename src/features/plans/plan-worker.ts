@@ -261,9 +261,6 @@ export class PlanWorker {
     const run = async () => {
       this.flushBusy = true;
       try {
-        // Attempts that finish together finish a few promise turns apart: let the rest of this turn's
-        // outcomes arrive, so that they share one transaction instead of splitting it in two.
-        await new Promise((resolve) => setImmediate(resolve));
         await this.recordDone();
       } finally {
         this.flushBusy = false;
