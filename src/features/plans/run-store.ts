@@ -29,7 +29,7 @@ export function toRun(r: RunRow): Run {
   };
 }
 
-export function specOf(row: StepRow): StepSpec {
+export function specOf(row: Pick<StepRow, 'spec'>): StepSpec {
   return JSON.parse(row.spec) as StepSpec;
 }
 
@@ -169,7 +169,10 @@ const QUEUE_LOCK_CLASS = 0x52554e51;
  * Takes up to `limit` ready steps whose time has come: marks them running, leased to `owner` until
  * `leaseUntil`, and raises each one's fencing token. PostgreSQL skips rows another worker is claiming.
  */
-export async function claimSteps(db: Queryable, owner: string, limit: number, now: string, leaseUntil: string): Promise<StepRow[]> {
+/** What a claim hands back of each step: enough to execute it and to write with its token. */
+export type ClaimedRow = Pick<StepRow, 'id' | 'run_id' | 'phase' | 'key' | 'spec' | 'attempt' | 'lease_token'>;
+
+export async function claimSteps(db: Queryable, owner: string, limit: number, now: string, leaseUntil: string): Promise<ClaimedRow[]> {
   const postgres = dialectOfDb(db as never) === 'postgres';
   return db
     .updateTable('step_runs')
@@ -196,7 +199,7 @@ export async function claimSteps(db: Queryable, owner: string, limit: number, no
       if (postgres) sub = sub.forUpdate().skipLocked();
       return sub;
     })
-    .returningAll()
+    .returning(['id', 'run_id', 'phase', 'key', 'spec', 'attempt', 'lease_token'])
     .execute();
 }
 
