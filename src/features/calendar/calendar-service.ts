@@ -23,6 +23,11 @@ import { type Override, overrideProblems, parseInstant } from './schedule.js';
 import { feedTokenUser, findOverride, insertOverride, listOverrides, replaceFeedToken, setOverrideStatus } from './schedule-store.js';
 import { appliesTo, mayApplyToEnvironment, normalizeWindow, type Window, type WindowInput, type WindowSpec, zoneFor } from './window.js';
 
+export interface Portfolio {
+  environments: ReadonlyMap<string, EnvironmentRow>;
+  products: ReadonlyMap<string, ProductRow>;
+}
+
 /**
  * Windows (freezes and maintenance windows), the "may I promote now?" check, overrides and feed tokens.
  * Compiled windows are kept across calls until the calendar's version moves.
@@ -37,6 +42,8 @@ export class CalendarService {
     /** Windows that may apply in an environment, and the approved overrides (any change moves the version). */
     byEnvironment: Map<string, Window[]>;
     overrides?: Override[];
+    /** Every environment and product (with dependencies) by key, as conflict detection reads them. */
+    portfolio?: Portfolio;
   } | null = null;
   private compiler: WindowCompiler | null = null;
 
@@ -61,6 +68,19 @@ export class CalendarService {
       this.cached = { version, windows, environments: new Map(), products: new Map(), byEnvironment: new Map() };
     }
     return this.cached;
+  }
+
+  /** Every environment and product by key, from the cache while the calendar has not changed (apply moves it). */
+  async portfolio(db: Queryable = this.deps.db): Promise<Portfolio> {
+    const state = await this.current(db);
+    if (!state.portfolio) {
+      const [environments, products] = await Promise.all([calendarEnvironments(db), calendarProducts(db)]);
+      state.portfolio = {
+        environments: new Map(environments.map((e) => [e.key, e])),
+        products: new Map(products.map((p) => [p.key, p])),
+      };
+    }
+    return state.portfolio;
   }
 
   async compileFn(): Promise<(spec: WindowSpec, zone: string) => CompiledWindow> {

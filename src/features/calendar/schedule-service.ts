@@ -28,6 +28,7 @@ import {
   trackEnvironments,
 } from './calendar-store.js';
 import type { Conflict } from './conflicts.js';
+import { parseIso } from './instant.js';
 import type { Booking, PlannedWindow } from './schedule.js';
 import type { ConflictInput, Slot } from './schedule-index.js';
 import {
@@ -215,9 +216,8 @@ export class ScheduleService {
     scope?: { environment: string; extra?: Slot },
   ): Promise<ConflictInput> {
     const env = scope?.environment;
-    const [environments, products, windows, open, overrides, deployed, compile] = await Promise.all([
-      calendarEnvironments(db),
-      calendarProducts(db),
+    const [{ environments, products }, windows, open, overrides, deployed, compile] = await Promise.all([
+      this.deps.calendar.portfolio(db),
       this.deps.calendar.windows(db),
       openSlots(db, env),
       listOverrides(db, { status: 'active', endingAfter: new Date(from).toISOString(), environment: env }),
@@ -232,15 +232,17 @@ export class ScheduleService {
       version: r.version,
       train,
       environment: r.environment,
-      start: Date.parse(r.starts_at),
-      end: Date.parse(r.ends_at),
+      start: parseIso(r.starts_at),
+      end: parseIso(r.ends_at),
     });
-    const slots = [...open.plans.map((p) => slot('plan', p, p.train)), ...open.bookings.map((b) => slot('booking', b, null))];
+    const slots: Slot[] = [];
+    for (const p of open.plans) slots.push(slot('plan', p, p.train));
+    for (const b of open.bookings) slots.push(slot('booking', b, null));
     if (scope?.extra) slots.push(scope.extra);
     return {
       slots,
-      environments: new Map(environments.map((e) => [e.key, e])),
-      products: new Map(products.map((p) => [p.key, p])),
+      environments,
+      products,
       windows,
       compile,
       overrides: overrides.map((o) => ({ ...o, start: Date.parse(o.start), end: Date.parse(o.end) })),
