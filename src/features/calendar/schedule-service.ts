@@ -5,7 +5,8 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { formatRef, parseRef } from '../releases/release.js';
-import type { ZonedWindow } from './agenda.js';
+import type { AgendaSource, ZonedWindow } from './agenda.js';
+import { agendaBookings, agendaPlans } from './agenda-store.js';
 import {
   type Agenda,
   agendaKinds,
@@ -28,7 +29,7 @@ import {
   trackEnvironments,
 } from './calendar-store.js';
 import type { Conflict } from './conflicts.js';
-import { parseIso } from './instant.js';
+import { isoOf, parseIso } from './instant.js';
 import type { Booking, PlannedWindow } from './schedule.js';
 import type { ConflictInput, Slot } from './schedule-index.js';
 import {
@@ -282,39 +283,46 @@ export class ScheduleService {
     const to = q.to ? timeBound(q.to, 'to', true) : startOfDay(now) + 366 * DAY;
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 3 * 366 * DAY) throw new AppError('bad_request', 'a calendar feed covers at most three years');
-    const [{ buildIcsEvents }, { toIcs }] = await Promise.all([import('./agenda.js'), import('./ics.js')]);
+    const [{ eachScheduleIcsEvent, windowIcsEvents }, { IcsWriter, zonesOf }] = await Promise.all([
+      import('./agenda.js'),
+      import('./ics.js'),
+    ]);
     const source = await this.agendaSource(q, from, to);
     const filters = [q.product && `product ${q.product}`, q.environment && `environment ${q.environment}`].filter(Boolean);
-    return toIcs({
-      name: filters.length ? `${name} (${filters.join(', ')})` : name,
-      events: buildIcsEvents(source, from, to, agendaKinds(q.kinds)),
-    });
+    const kinds = agendaKinds(q.kinds);
+    // Windows first (they carry the time zones); the rest is written as it is made, never held as a list.
+    const windows = windowIcsEvents(source, from, to, kinds);
+    const writer = new IcsWriter({ name: filters.length ? `${name} (${filters.join(', ')})` : name }, zonesOf(windows));
+    for (const e of windows) writer.add(e);
+    eachScheduleIcsEvent(source, kinds, (e) => writer.add(e));
+    return writer.finish();
   }
 
-  private async agendaSource(q: CalendarQuery, from: number, to: number) {
+  private async agendaSource(q: CalendarQuery, from: number, to: number): Promise<AgendaSource> {
     const db = this.deps.db;
-    const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), environment: q.environment, product: q.product };
-    const [environments, windows, plans, bookings, overrides, compile] = await Promise.all([
-      calendarEnvironments(db),
-      this.deps.calendar.windows(),
-      listPlans(db, range),
-      listBookings(db, range),
+    const range = { from: isoOf(from), to: isoOf(to), environment: q.environment, product: q.product };
+    const [portfolio, windows, plans, bookings, overrides, compile] = await Promise.all([
+      this.deps.calendar.portfolio(db),
+      this.deps.calendar.windows(db),
+      agendaPlans(db, range),
+      agendaBookings(db, range),
       listOverrides(db, { environment: q.environment, product: q.product, endingAfter: range.from, startingBefore: range.to }),
       this.deps.calendar.compileFn(),
     ]);
-    if (q.environment && !environments.some((e) => e.key === q.environment)) throw notFound('environment', q.environment);
+    if (q.environment && !portfolio.environments.has(q.environment)) throw notFound('environment', q.environment);
+    const environments = [...portfolio.environments.values()];
     const zoned: ZonedWindow[] = [];
     for (const w of windows) {
       if (q.product && w.products.length > 0 && !w.products.includes(q.product)) continue;
-      const scope = environments.filter(
-        (e) => (w.environments.length === 0 || w.environments.includes(e.key)) && (!q.environment || e.key === q.environment),
-      );
-      if (scope.length === 0) continue;
       const zones = new Map<string, string[]>();
-      for (const e of scope) {
+      for (const e of environments) {
+        if ((w.environments.length > 0 && !w.environments.includes(e.key)) || (q.environment && e.key !== q.environment)) continue;
         const zone = w.timezone ?? e.timezone;
-        zones.set(zone, [...(zones.get(zone) ?? []), e.key]);
+        const list = zones.get(zone);
+        if (list) list.push(e.key);
+        else zones.set(zone, [e.key]);
       }
+      if (zones.size === 0) continue;
       zoned.push({ window: w, zones: [...zones].map(([zone, envs]) => ({ zone, environments: envs })) });
     }
     return { windows: zoned, plans, bookings, overrides, compile: (w: Window, zone: string) => compile(w, zone) };
