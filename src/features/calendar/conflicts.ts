@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { isoOf } from './instant.js';
+import { isoOf, parseIso } from './instant.js';
 import {
   type ConflictInput,
   cmp,
@@ -111,10 +111,30 @@ export function detectConflicts(input: ConflictInput): Conflict[] {
   for (const s of slots) calendarConflicts(input, s, cal, parties, out);
   dependencies(input, slots, cal, parties, out);
   trains(slots, cal, parties, out);
-  return out.sort(
-    (x, y) =>
-      cmp(x.from, y.from) || cmp(x.kind, y.kind) || cmp(x.a.id ?? x.a.key, y.a.id ?? y.a.key) || cmp(x.b.id ?? x.b.key, y.b.id ?? y.b.key),
-  );
+  return sorted(out);
+}
+
+/**
+ * By start, kind, then the parties' ids or keys. Starts are compared as instants when both are in the
+ * fixed-width form isoOf writes for years 0000-9999, where instant order is text order: the same result as
+ * comparing the text, without comparing thousands of strings character by character.
+ */
+function sorted(out: Conflict[]): Conflict[] {
+  const at = out.map((c) => (c.from.length === 24 ? parseIso(c.from) : Number.NaN));
+  const order = out.map((_, i) => i);
+  order.sort((i, j) => {
+    const x = out[i] as Conflict;
+    const y = out[j] as Conflict;
+    const p = at[i] as number;
+    const q = at[j] as number;
+    return (
+      (Number.isNaN(p) || Number.isNaN(q) ? cmp(x.from, y.from) : p - q) ||
+      cmp(x.kind, y.kind) ||
+      cmp(x.a.id ?? x.a.key, y.a.id ?? y.a.key) ||
+      cmp(x.b.id ?? x.b.key, y.b.id ?? y.b.key)
+    );
+  });
+  return order.map((i) => out[i] as Conflict);
 }
 
 function overbooked(input: ConflictInput, slots: readonly Slot[], cal: ScheduleIndex, parties: Parties, out: Conflict[]): void {

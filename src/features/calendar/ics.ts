@@ -190,15 +190,16 @@ function eventText(e: IcsEvent, tz: { tzid: string } | null, categories: Map<rea
   return `${out}TRANSP:OPAQUE\r\nEND:VEVENT\r\n`;
 }
 
-/** The content line `name` + `value` with its CRLF; counted and folded only when it may exceed 75 octets. */
+/** The content line `name` + `value` with its CRLF; joined and folded only when it is over 75 octets. */
 function line(name: string, value: string): string {
-  const length = name.length + value.length;
-  // Every UTF-16 unit is at most 3 octets, so 25 units always fit; up to 75 ASCII units fit too.
-  if (length <= 25 || (length <= 75 && isAscii(name) && isAscii(value))) return `${name}${value}\r\n`;
+  // Every UTF-16 unit is at most 3 octets, so 25 units always fit; longer lines are counted, not copied.
+  if (name.length + value.length <= 25 || octetsUpTo75(name) + octetsUpTo75(value) <= 75) return `${name}${value}\r\n`;
   return `${foldLine(name + value)}\r\n`;
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
-  return true;
+/** UTF-8 octets of `text`, counted only until they pass 75. */
+function octetsUpTo75(text: string): number {
+  let total = 0;
+  for (let i = 0; i < text.length && total <= 75; i++) total += octets(text.charCodeAt(i));
+  return total;
 }
