@@ -218,7 +218,8 @@ function compileRecurring(spec: WindowSpec, rrule: string, zone: string): Compil
   };
 
   // Conflict detection and agendas ask for the same ranges again and again while windows stay unchanged.
-  const memo = new Map<string, Occurrence[]>();
+  // A short list, searched by value: cheaper than making a string key of three numbers on every question.
+  const memo: { from: number; to: number; limit: number; occ: Occurrence[] }[] = [];
   const nextMemo = new Map<number, number | null>();
   // "Active at t?" is asked for instants close together (now, then each step to nextOpen): occurrences are kept
   // per 32-day bucket, so most questions are answered without the library.
@@ -244,16 +245,15 @@ function compileRecurring(spec: WindowSpec, rrule: string, zone: string): Compil
       return best;
     },
     between(from, to, limit = EXPANSION_LIMIT) {
-      const key = `${from}|${to}|${limit}`;
-      const known = memo.get(key);
-      if (known) return known;
+      const known = memo.find((m) => m.from === from && m.to === to && m.limit === limit);
+      if (known) return known.occ;
       const out: Occurrence[] = [];
       for (const z of starting(from - maxSpan, to - 1, limit)) {
         const end = endOf(z);
         if (end > from) out.push({ start: z.epochMilliseconds, end });
       }
-      if (memo.size >= 8) memo.delete(memo.keys().next().value as string);
-      memo.set(key, out);
+      if (memo.length >= 8) memo.shift();
+      memo.push({ from, to, limit, occ: out });
       return out;
     },
     nextStart(t) {

@@ -169,7 +169,7 @@ export function coveredUntil(indexes: readonly OccIndex[], t: number): number {
 }
 
 export class ScheduleIndex {
-  private readonly occurrences = new Map<string, OccIndex>();
+  private readonly occurrences = new Map<CompiledWindow, OccIndex>();
   private readonly bookingsByEnv = new Map<string, Slot[]>();
 
   constructor(
@@ -246,11 +246,11 @@ export class ScheduleIndex {
   }
 
   private indexOf(spec: WindowSpec, zone: string): OccIndex {
-    const key = `${spec.key}\u0000${zone}`;
-    let idx = this.occurrences.get(key);
+    const compiled = this.input.compile(spec, zone);
+    let idx = this.occurrences.get(compiled);
     if (!idx) {
-      idx = occIndexOf(this.input.compile(spec, zone).between(this.rangeFrom, this.rangeTo));
-      this.occurrences.set(key, idx);
+      idx = occIndexOf(compiled.between(this.rangeFrom, this.rangeTo));
+      this.occurrences.set(compiled, idx);
     }
     return idx;
   }
