@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { type Db, isUniqueViolation, type Queryable } from '../../platform/db/database.js';
 import { AppError, type ErrorDetail, formatDetail, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { lazy } from '../../platform/lazy.js';
 import { canonicalJson } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import type { CheckQuery, FeedToken, OverrideRequest, WindowDetail } from './calendar-api.js';
@@ -22,6 +23,10 @@ import type { CompiledWindow, WindowCompiler } from './recurrence.js';
 import { type Override, overrideProblems, parseInstant } from './schedule.js';
 import { feedTokenUser, findOverride, insertOverride, listOverrides, replaceFeedToken, setOverrideStatus } from './schedule-store.js';
 import { appliesTo, mayApplyToEnvironment, normalizeWindow, type Window, type WindowInput, type WindowSpec, zoneFor } from './window.js';
+
+// Loaded when first needed (see recurrence()).
+const recurrenceModule = lazy(() => import('./recurrence.js'));
+const checkModule = lazy(() => import('./check.js'));
 
 /** What the service keeps while the calendar's version stays the same. */
 interface CalendarState {
@@ -56,13 +61,12 @@ export interface Portfolio {
 export class CalendarService {
   private cached: CalendarState | null = null;
   private compiler: WindowCompiler | null = null;
-  private checker: typeof import('./check.js') | null = null;
 
   constructor(private readonly deps: { db: Db; clock: Clock; audit: AuditLog }) {}
 
   /** The recurrence library loads on first use, not at start-up: most commands never need it. */
   private async recurrence() {
-    const mod = await import('./recurrence.js');
+    const mod = await recurrenceModule();
     this.compiler ??= new mod.WindowCompiler();
     return { mod, compiler: this.compiler };
   }
@@ -112,9 +116,8 @@ export class CalendarService {
     if (!env) throw notFound('environment', q.environment);
     if (!product) throw notFound('product', q.product);
     const scope = await this.checkScope(state, env, product);
-    // Loaded once, then kept: a check is asked thousands of times and must not wait on the module loader.
-    this.checker ??= await import('./check.js');
-    return this.checker.checkPromotion({ windows: scope.windows, overrides: scope.overrides, at, emergency: q.emergency === true });
+    const { checkPromotion } = await checkModule();
+    return checkPromotion({ windows: scope.windows, overrides: scope.overrides, at, emergency: q.emergency === true });
   }
 
   /** The compiled windows and approved overrides that apply to a product in an environment, kept per version. */

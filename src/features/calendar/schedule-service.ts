@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { type Db, dialectOfDb, type Queryable } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { lazy } from '../../platform/lazy.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { formatRef, parseRef } from '../releases/release.js';
 import type { AgendaSource, ZonedWindow } from './agenda.js';
@@ -47,6 +48,11 @@ import {
 import type { Window } from './window.js';
 
 const DAY = 86_400_000;
+// Loaded when first needed: most commands never detect conflicts or write a calendar.
+const conflictsModule = lazy(() => import('./conflicts.js'));
+const agendaModule = lazy(() => import('./agenda.js'));
+const icsModule = lazy(() => import('./ics.js'));
+const cadenceModule = lazy(() => import('./cadence.js'));
 
 /**
  * Planned release windows, environment bookings, portfolio-wide conflicts, the agenda and its iCalendar form,
@@ -203,7 +209,7 @@ export class ScheduleService {
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 3 * 366 * DAY) throw new AppError('bad_request', 'conflicts are looked for at most three years ahead');
     const input = await this.conflictInput(this.deps.db, from, to);
-    const { detectConflicts } = await import('./conflicts.js');
+    const { detectConflicts } = await conflictsModule();
     const all = detectConflicts(input);
     const products = (c: Conflict) => [c.a, c.b].filter((p) => p.type !== 'window').map((p) => p.key.split('@')[0]);
     return all.filter((c) => (!q.environment || c.environment === q.environment) && (!q.product || products(c).includes(q.product)));
@@ -257,7 +263,7 @@ export class ScheduleService {
   private async conflictsOf(db: Queryable, slot: Slot): Promise<Conflict[]> {
     const input = await this.conflictInput(db, slot.start, slot.end, { environment: slot.environment, extra: slot });
     // Dependencies may be planned in the same environment only, which the input holds; plans outside it do not count.
-    const { detectConflicts } = await import('./conflicts.js');
+    const { detectConflicts } = await conflictsModule();
     const others = input.slots.filter((s) => s.id !== slot.id || s === slot);
     return detectConflicts({ ...input, slots: others }).filter((c) => c.a.id === slot.id || c.b.id === slot.id);
   }
@@ -267,7 +273,7 @@ export class ScheduleService {
     const to = q.to ? timeBound(q.to, 'to', true) : from + 30 * DAY;
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 366 * DAY) throw new AppError('bad_request', 'an agenda covers at most 366 days (use --ics for longer)');
-    const { buildAgenda } = await import('./agenda.js');
+    const { buildAgenda } = await agendaModule();
     const source = await this.agendaSource(q, from, to);
     return {
       from: new Date(from).toISOString(),
@@ -283,10 +289,7 @@ export class ScheduleService {
     const to = q.to ? timeBound(q.to, 'to', true) : startOfDay(now) + 366 * DAY;
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 3 * 366 * DAY) throw new AppError('bad_request', 'a calendar feed covers at most three years');
-    const [{ eachScheduleIcsEvent, windowIcsEvents }, { IcsWriter, zonesOf }] = await Promise.all([
-      import('./agenda.js'),
-      import('./ics.js'),
-    ]);
+    const [{ eachScheduleIcsEvent, windowIcsEvents }, { IcsWriter, zonesOf }] = await Promise.all([agendaModule(), icsModule()]);
     const source = await this.agendaSource(q, from, to);
     const filters = [q.product && `product ${q.product}`, q.environment && `environment ${q.environment}`].filter(Boolean);
     const kinds = agendaKinds(q.kinds);
@@ -342,8 +345,8 @@ export class ScheduleService {
     if (!env) throw notFound('environment', envKey);
     const from = q.from ? timeBound(q.from, 'from') : this.deps.clock.now().getTime();
     const [{ cadenceAsWindow, proposeDates }, { slotChecker }, compile] = await Promise.all([
-      import('./cadence.js'),
-      import('./conflicts.js'),
+      cadenceModule(),
+      conflictsModule(),
       this.deps.calendar.compileFn(),
     ]);
     const compiled = compile(cadenceAsWindow(key, c), c.timezone ?? env.timezone);
