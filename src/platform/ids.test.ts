@@ -15,4 +15,11 @@ describe('ids', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(1000);
   });
+
+  it('draw their random part from every one of the 32 symbols, never repeating it', () => {
+    const base = Date.parse('2024-03-01T00:00:00Z');
+    const random = Array.from({ length: 3000 }, (_, i) => newId(new Date(base + i)).slice(10));
+    expect(new Set(random).size).toBe(3000);
+    expect(new Set(random.join('')).size).toBe(32);
+  });
 });

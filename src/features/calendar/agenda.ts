@@ -1,3 +1,4 @@
+import { formatRef } from '../releases/release.js';
 import type { IcsEvent } from './ics.js';
 import { type CompiledWindow, instantOf, localDateTime } from './recurrence.js';
 import type { Booking, Override, PlannedWindow } from './schedule.js';
@@ -29,10 +30,17 @@ export interface ZonedWindow {
   zones: { zone: string; environments: string[] }[];
 }
 
+/** What the agenda and the feed show of a planned window and a booking. */
+export type AgendaPlan = Pick<PlannedWindow, 'id' | 'product' | 'version' | 'environment' | 'start' | 'end' | 'sequence' | 'updatedAt'>;
+export type AgendaBooking = Pick<
+  Booking,
+  'id' | 'product' | 'version' | 'environment' | 'start' | 'end' | 'sequence' | 'updatedAt' | 'note' | 'forced' | 'forceReason' | 'status'
+>;
+
 export interface AgendaSource {
   windows: readonly ZonedWindow[];
-  plans: readonly PlannedWindow[];
-  bookings: readonly Booking[];
+  plans: readonly AgendaPlan[];
+  bookings: readonly AgendaBooking[];
   overrides: readonly Override[];
   compile(w: Window, zone: string): CompiledWindow;
 }
@@ -75,12 +83,12 @@ export function buildAgenda(src: AgendaSource, from: number, to: number, kinds: 
       items.push({
         kind: 'release',
         id: p.id,
-        title: `${p.release} → ${p.environment} (planned)`,
+        title: `${formatRef(p.product, p.version)} → ${p.environment} (planned)`,
         start: p.start,
         end: p.end,
         environments: [p.environment],
         product: p.product,
-        release: p.release,
+        release: formatRef(p.product, p.version),
         window: null,
         status: null,
       });
@@ -91,12 +99,12 @@ export function buildAgenda(src: AgendaSource, from: number, to: number, kinds: 
       items.push({
         kind: 'booking',
         id: b.id,
-        title: `${b.environment} booked for ${b.release}${b.forced ? ' (forced)' : ''}`,
+        title: `${b.environment} booked for ${formatRef(b.product, b.version)}${b.forced ? ' (forced)' : ''}`,
         start: b.start,
         end: b.end,
         environments: [b.environment],
         product: b.product,
-        release: b.release,
+        release: formatRef(b.product, b.version),
         window: null,
         status: b.status,
       });
@@ -121,8 +129,36 @@ export function buildAgenda(src: AgendaSource, from: number, to: number, kinds: 
   return items.sort((a, b) => a.start.localeCompare(b.start) || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 
+/** The note and, when forced, why: one line each, either left out when empty. */
+function bookingNotes(b: AgendaBooking): string {
+  const forced = b.forced ? `Forced: ${b.forceReason}` : '';
+  return b.note && forced ? `${b.note}\n${forced}` : b.note || forced;
+}
+
 function zoneSlug(zone: string): string {
   return zone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/**
+ * The first occurrence of a recurring window and its exceptions as local times: the same for as long as the
+ * compiled window lives (it is replaced when the window changes), and costly to work out with Temporal.
+ */
+interface RecurringStart {
+  first: number;
+  startLocal: string;
+  exdatesLocal: string[];
+}
+const recurringStarts = new WeakMap<CompiledWindow, { zone: string; start: RecurringStart | null }>();
+function recurringStart(compiled: CompiledWindow, zone: string): RecurringStart | null {
+  const known = recurringStarts.get(compiled);
+  if (known?.zone === zone) return known.start;
+  const first = compiled.nextStart(instantOf({ kind: 'local', value: compiled.dtstartLocal }, zone));
+  const start =
+    first === null
+      ? null
+      : { first, startLocal: localDateTime(first, zone), exdatesLocal: compiled.excludedStarts.map((ms) => localDateTime(ms, zone)) };
+  recurringStarts.set(compiled, { zone, start });
+  return start;
 }
 
 /**
@@ -130,6 +166,13 @@ function zoneSlug(zone: string): string {
  * occurrence, as RFC 5545 asks), its DURATION and its exceptions; its UID stays the same across regenerations.
  */
 export function buildIcsEvents(src: AgendaSource, from: number, to: number, kinds: ReadonlySet<AgendaKind>): IcsEvent[] {
+  const events = windowIcsEvents(src, from, to, kinds);
+  eachScheduleIcsEvent(src, kinds, (e) => events.push(e));
+  return events;
+}
+
+/** The windows as events: a few hundred at most, and the only events with time zones. */
+export function windowIcsEvents(src: AgendaSource, from: number, to: number, kinds: ReadonlySet<AgendaKind>): IcsEvent[] {
   const events: IcsEvent[] = [];
   for (const { window: w, zones } of src.windows) {
     if (!kinds.has(w.kind)) continue;
@@ -159,26 +202,34 @@ export function buildIcsEvents(src: AgendaSource, from: number, to: number, kind
         if (occ) events.push({ ...base, start: occ.start, end: occ.end });
         continue;
       }
-      const first = compiled.nextStart(instantOf({ kind: 'local', value: compiled.dtstartLocal }, zone));
-      if (first === null) continue;
+      const start = recurringStart(compiled, zone);
+      if (!start) continue;
       events.push({
         ...base,
-        start: first,
+        start: start.first,
         zone,
-        startLocal: localDateTime(first, zone),
+        startLocal: start.startLocal,
         duration: w.duration ?? undefined,
         rrule: w.rrule,
-        exdatesLocal: compiled.excludedStarts.map((ms) => localDateTime(ms, zone)),
+        exdatesLocal: start.exdatesLocal,
       });
     }
   }
+  return events;
+}
+
+/**
+ * Planned windows, bookings and overrides as events, handed to `emit` one at a time: a feed holds tens of
+ * thousands, and one written as soon as it is made is garbage at once instead of for the whole request.
+ */
+export function eachScheduleIcsEvent(src: AgendaSource, kinds: ReadonlySet<AgendaKind>, emit: (e: IcsEvent) => void): void {
   if (kinds.has('release')) {
     for (const p of src.plans) {
-      events.push({
+      emit({
         uid: `plan-${p.id}@railyard`,
         sequence: p.sequence,
         stamp: p.updatedAt,
-        summary: `${p.release} → ${p.environment} (planned)`,
+        summary: `${formatRef(p.product, p.version)} → ${p.environment} (planned)`,
         categories: CATEGORY.release,
         start: p.start,
         end: p.end,
@@ -187,12 +238,12 @@ export function buildIcsEvents(src: AgendaSource, from: number, to: number, kind
   }
   if (kinds.has('booking')) {
     for (const b of src.bookings) {
-      events.push({
+      emit({
         uid: `booking-${b.id}@railyard`,
         sequence: b.sequence,
         stamp: b.updatedAt,
-        summary: `${b.environment} booked for ${b.release}`,
-        description: [b.note, b.forced ? `Forced: ${b.forceReason}` : ''].filter(Boolean).join('\n'),
+        summary: `${b.environment} booked for ${formatRef(b.product, b.version)}`,
+        description: bookingNotes(b),
         categories: CATEGORY.booking,
         status: b.status === 'cancelled' ? 'CANCELLED' : 'CONFIRMED',
         start: b.start,
@@ -202,7 +253,7 @@ export function buildIcsEvents(src: AgendaSource, from: number, to: number, kind
   }
   if (kinds.has('override')) {
     for (const o of src.overrides) {
-      events.push({
+      emit({
         uid: `override-${o.id}@railyard`,
         sequence: o.sequence,
         stamp: o.updatedAt,
@@ -215,5 +266,4 @@ export function buildIcsEvents(src: AgendaSource, from: number, to: number, kind
       });
     }
   }
-  return events;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { type Db, isUniqueViolation, type Queryable } from '../../platform/db/database.js';
 import { AppError, type ErrorDetail, formatDetail, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { lazy } from '../../platform/lazy.js';
 import { canonicalJson } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import type { CheckQuery, FeedToken, OverrideRequest, WindowDetail } from './calendar-api.js';
@@ -17,34 +18,55 @@ import {
   type ProductRow,
   upsertWindow,
 } from './calendar-store.js';
-import type { CheckResult } from './check.js';
+import type { ActiveOverride, ApplicableWindow, CheckResult } from './check.js';
 import type { CompiledWindow, WindowCompiler } from './recurrence.js';
 import { type Override, overrideProblems, parseInstant } from './schedule.js';
 import { feedTokenUser, findOverride, insertOverride, listOverrides, replaceFeedToken, setOverrideStatus } from './schedule-store.js';
 import { appliesTo, mayApplyToEnvironment, normalizeWindow, type Window, type WindowInput, type WindowSpec, zoneFor } from './window.js';
+
+// Loaded when first needed (see recurrence()).
+const recurrenceModule = lazy(() => import('./recurrence.js'));
+const checkModule = lazy(() => import('./check.js'));
+
+/** What the service keeps while the calendar's version stays the same. */
+interface CalendarState {
+  version: number;
+  windows: Window[];
+  /** Environments and products by key, as the check needs them (apply moves the version too). */
+  environments: Map<string, EnvironmentRow>;
+  products: Map<string, ProductRow>;
+  /** Windows that may apply in an environment, and the approved overrides (any change moves the version). */
+  byEnvironment: Map<string, Window[]>;
+  overrides?: Override[];
+  /** Every environment and product (with dependencies) by key, as conflict detection reads them. */
+  portfolio?: Portfolio;
+  /** What a check needs, by environment and product. */
+  checks: Map<string, Map<string, CheckScope>>;
+}
+
+interface CheckScope {
+  windows: ApplicableWindow[];
+  overrides: ActiveOverride[];
+}
+
+export interface Portfolio {
+  environments: ReadonlyMap<string, EnvironmentRow>;
+  products: ReadonlyMap<string, ProductRow>;
+}
 
 /**
  * Windows (freezes and maintenance windows), the "may I promote now?" check, overrides and feed tokens.
  * Compiled windows are kept across calls until the calendar's version moves.
  */
 export class CalendarService {
-  private cached: {
-    version: number;
-    windows: Window[];
-    /** Environments and products by key, as the check needs them (apply moves the version too). */
-    environments: Map<string, EnvironmentRow>;
-    products: Map<string, ProductRow>;
-    /** Windows that may apply in an environment, and the approved overrides (any change moves the version). */
-    byEnvironment: Map<string, Window[]>;
-    overrides?: Override[];
-  } | null = null;
+  private cached: CalendarState | null = null;
   private compiler: WindowCompiler | null = null;
 
   constructor(private readonly deps: { db: Db; clock: Clock; audit: AuditLog }) {}
 
   /** The recurrence library loads on first use, not at start-up: most commands never need it. */
   private async recurrence() {
-    const mod = await import('./recurrence.js');
+    const mod = await recurrenceModule();
     this.compiler ??= new mod.WindowCompiler();
     return { mod, compiler: this.compiler };
   }
@@ -58,9 +80,22 @@ export class CalendarService {
     const version = await calendarVersion(db);
     if (this.cached?.version !== version) {
       const windows = await listWindows(db);
-      this.cached = { version, windows, environments: new Map(), products: new Map(), byEnvironment: new Map() };
+      this.cached = { version, windows, environments: new Map(), products: new Map(), byEnvironment: new Map(), checks: new Map() };
     }
     return this.cached;
+  }
+
+  /** Every environment and product by key, from the cache while the calendar has not changed (apply moves it). */
+  async portfolio(db: Queryable = this.deps.db): Promise<Portfolio> {
+    const state = await this.current(db);
+    if (!state.portfolio) {
+      const [environments, products] = await Promise.all([calendarEnvironments(db), calendarProducts(db)]);
+      state.portfolio = {
+        environments: new Map(environments.map((e) => [e.key, e])),
+        products: new Map(products.map((p) => [p.key, p])),
+      };
+    }
+    return state.portfolio;
   }
 
   async compileFn(): Promise<(spec: WindowSpec, zone: string) => CompiledWindow> {
@@ -80,25 +115,41 @@ export class CalendarService {
     if (product) state.products.set(product.key, product);
     if (!env) throw notFound('environment', q.environment);
     if (!product) throw notFound('product', q.product);
+    const scope = await this.checkScope(state, env, product);
+    const { checkPromotion } = await checkModule();
+    return checkPromotion({ windows: scope.windows, overrides: scope.overrides, at, emergency: q.emergency === true });
+  }
+
+  /** The compiled windows and approved overrides that apply to a product in an environment, kept per version. */
+  private async checkScope(state: CalendarState, env: EnvironmentRow, product: ProductRow): Promise<CheckScope> {
+    let byProduct = state.checks.get(env.key);
+    if (!byProduct) {
+      byProduct = new Map();
+      state.checks.set(env.key, byProduct);
+    }
+    const known = byProduct.get(product.key);
+    if (known) return known;
     const subject = { product: product.key, productTags: product.tags, environment: env.key, environmentTags: env.tags };
     let candidates = state.byEnvironment.get(env.key);
     if (!candidates) {
       candidates = state.windows.filter((w) => mayApplyToEnvironment(w, env.key));
       state.byEnvironment.set(env.key, candidates);
     }
-    const applicable = candidates.filter((w) => appliesTo(w, subject));
-    state.overrides ??= await listOverrides(db, { status: 'active' });
-    const overrides = state.overrides.filter((o) => o.environment === env.key && (o.product === null || o.product === product.key));
-    const [{ checkPromotion }, { compiler }] = await Promise.all([import('./check.js'), this.recurrence()]);
-    return checkPromotion({
-      windows: applicable.map((spec) => {
-        const zone = zoneFor(spec, env.timezone);
-        return { spec, zone, compiled: compiler.get(spec, zone) };
-      }),
-      overrides: overrides.map((o) => ({ id: o.id, window: o.window, start: Date.parse(o.start), end: Date.parse(o.end) })),
-      at,
-      emergency: q.emergency === true,
-    });
+    state.overrides ??= await listOverrides(this.deps.db, { status: 'active' });
+    const { compiler } = await this.recurrence();
+    const scope: CheckScope = {
+      windows: candidates
+        .filter((w) => appliesTo(w, subject))
+        .map((spec) => {
+          const zone = zoneFor(spec, env.timezone);
+          return { spec, zone, compiled: compiler.get(spec, zone) };
+        }),
+      overrides: state.overrides
+        .filter((o) => o.environment === env.key && (o.product === null || o.product === product.key))
+        .map((o) => ({ id: o.id, window: o.window, start: Date.parse(o.start), end: Date.parse(o.end) })),
+    };
+    byProduct.set(product.key, scope);
+    return scope;
   }
 
   async listWindows(): Promise<Window[]> {

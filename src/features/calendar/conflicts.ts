@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { isoOf, parseIso } from './instant.js';
 import {
   type ConflictInput,
   cmp,
@@ -6,6 +7,7 @@ import {
   firstEndingAfter,
   type IndexedWindow,
   lastStartBefore,
+  type OccIndex,
   ScheduleIndex,
   type Slot,
   SUGGESTION_HORIZON_MS,
@@ -47,8 +49,6 @@ export interface Conflict {
   suggestion: { start: string; end: string } | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** Checks slots against windows and bookings over [rangeFrom, rangeTo): for proposing dates. */
 export function slotChecker(
   input: ConflictInput,
@@ -59,36 +59,87 @@ export function slotChecker(
   return (product, environment, start, end) => cal.blockedBy(product, environment, start, end);
 }
 
-const parties = new WeakMap<Slot, ConflictParty>();
-/** A slot as a party of a conflict (one object per slot: a slot often takes part in several). */
-function slotParty(s: Slot): ConflictParty {
-  let party = parties.get(s);
-  if (!party) {
-    party = { type: s.type, key: s.release, id: s.id, start: iso(s.start), end: iso(s.end) };
-    parties.set(s, party);
+/** Parties made once per detection: a slot or a window occurrence often takes part in several conflicts. */
+class Parties {
+  private readonly bySlot = new Map<Slot, ConflictParty>();
+  private readonly byOccurrence = new Map<OccIndex, ConflictParty[]>();
+
+  slot(s: Slot): ConflictParty {
+    let party = this.bySlot.get(s);
+    if (!party) {
+      party = { type: s.type, key: s.release, id: s.id, start: isoOf(s.start), end: isoOf(s.end) };
+      this.bySlot.set(s, party);
+    }
+    return party;
   }
-  return party;
+
+  /** `isoOf(ms)`, reusing the slot's own text when `ms` is one of its ends (most conflicts start or end with it). */
+  isoAt(s: Slot, ms: number): string {
+    const party = this.slot(s);
+    return ms === s.start ? (party.start as string) : ms === s.end ? (party.end as string) : isoOf(ms);
+  }
+
+  /** Occurrence `j` of a window. */
+  window(key: string, index: OccIndex, j: number): ConflictParty {
+    let list = this.byOccurrence.get(index);
+    if (!list) {
+      list = [];
+      this.byOccurrence.set(index, list);
+    }
+    let party = list[j];
+    if (!party) {
+      party = { type: 'window', key, id: null, start: isoOf(index.starts[j] as number), end: isoOf(index.ends[j] as number) };
+      list[j] = party;
+    }
+    return party;
+  }
 }
 
 export function detectConflicts(input: ConflictInput): Conflict[] {
   const slots = input.slots.filter((s) => s.end > input.from && s.start < input.to);
   if (slots.length === 0) return [];
-  const rangeFrom = Math.min(...slots.map((s) => s.start));
-  const rangeTo = Math.max(...slots.map((s) => s.end)) + SUGGESTION_HORIZON_MS;
+  let rangeFrom = Number.POSITIVE_INFINITY;
+  let rangeTo = Number.NEGATIVE_INFINITY;
+  for (const s of slots) {
+    rangeFrom = Math.min(rangeFrom, s.start);
+    rangeTo = Math.max(rangeTo, s.end + SUGGESTION_HORIZON_MS);
+  }
   const cal = new ScheduleIndex({ ...input, slots: input.slots }, rangeFrom, rangeTo);
   const out: Conflict[] = [];
-  overbooked(input, slots, cal, out);
-  for (const s of slots) calendarConflicts(input, s, cal, out);
-  dependencies(input, slots, cal, out);
-  trains(slots, cal, out);
-  return out.sort(
-    (x, y) =>
-      cmp(x.from, y.from) || cmp(x.kind, y.kind) || cmp(x.a.id ?? x.a.key, y.a.id ?? y.a.key) || cmp(x.b.id ?? x.b.key, y.b.id ?? y.b.key),
-  );
+  const parties = new Parties();
+  overbooked(input, slots, cal, parties, out);
+  for (const s of slots) calendarConflicts(input, s, cal, parties, out);
+  dependencies(input, slots, cal, parties, out);
+  trains(slots, cal, parties, out);
+  return sorted(out);
 }
 
-function overbooked(input: ConflictInput, slots: readonly Slot[], cal: ScheduleIndex, out: Conflict[]): void {
-  const inRange = new Set(slots.map((s) => s.id));
+/**
+ * By start, kind, then the parties' ids or keys. Starts are compared as instants when both are in the
+ * fixed-width form isoOf writes for years 0000-9999, where instant order is text order: the same result as
+ * comparing the text, without comparing thousands of strings character by character.
+ */
+function sorted(out: Conflict[]): Conflict[] {
+  const at = out.map((c) => (c.from.length === 24 ? parseIso(c.from) : Number.NaN));
+  const order = out.map((_, i) => i);
+  order.sort((i, j) => {
+    const x = out[i] as Conflict;
+    const y = out[j] as Conflict;
+    const p = at[i] as number;
+    const q = at[j] as number;
+    return (
+      (Number.isNaN(p) || Number.isNaN(q) ? cmp(x.from, y.from) : p - q) ||
+      cmp(x.kind, y.kind) ||
+      cmp(x.a.id ?? x.a.key, y.a.id ?? y.a.key) ||
+      cmp(x.b.id ?? x.b.key, y.b.id ?? y.b.key)
+    );
+  });
+  return order.map((i) => out[i] as Conflict);
+}
+
+function overbooked(input: ConflictInput, slots: readonly Slot[], cal: ScheduleIndex, parties: Parties, out: Conflict[]): void {
+  // Slot ids are unique, so "some slot with this id is in range" is "this slot is in range".
+  const inRange = (s: Slot) => s.end > input.from && s.start < input.to;
   const envs = new Set(slots.filter((s) => s.type === 'booking').map((s) => s.environment));
   for (const env of envs) {
     const capacity = input.environments.get(env)?.concurrency ?? 1;
@@ -116,15 +167,15 @@ function overbooked(input: ConflictInput, slots: readonly Slot[], cal: ScheduleI
           const a = list[p] as Slot;
           const b = list[q] as Slot;
           const id = `${a.id}|${b.id}`;
-          if (seen.has(id) || !(inRange.has(a.id) || inRange.has(b.id))) continue;
+          if (seen.has(id) || !(inRange(a) || inRange(b))) continue;
           seen.add(id);
           out.push({
             kind: 'overbooked',
             environment: env,
-            a: slotParty(a),
-            b: slotParty(b),
-            from: iso(Math.max(a.start, b.start)),
-            to: iso(Math.min(a.end, b.end)),
+            a: parties.slot(a),
+            b: parties.slot(b),
+            from: parties.isoAt(b, Math.max(a.start, b.start)),
+            to: parties.isoAt(a, Math.min(a.end, b.end)),
             message: `${env} is booked for ${a.release} and ${b.release} at the same time (concurrency ${capacity})`,
             suggestion: cal.freeSlot(b, b.start),
           });
@@ -145,7 +196,7 @@ function overrideCovers(input: ConflictInput, s: Slot, window: string, from: num
   );
 }
 
-function calendarConflicts(input: ConflictInput, s: Slot, cal: ScheduleIndex, out: Conflict[]): void {
+function calendarConflicts(input: ConflictInput, s: Slot, cal: ScheduleIndex, parties: Parties, out: Conflict[]): void {
   const { all: windows, allows, allowIndexes } = cal.windowsFor(s.product, s.environment);
   for (const w of windows) {
     if (w.spec.kind !== 'freeze') continue;
@@ -160,10 +211,10 @@ function calendarConflicts(input: ConflictInput, s: Slot, cal: ScheduleIndex, ou
       out.push({
         kind: 'freeze',
         environment: s.environment,
-        a: slotParty(s),
-        b: { type: 'window', key: w.spec.key, id: null, start: iso(os), end: iso(oe) },
-        from: iso(from),
-        to: iso(to),
+        a: parties.slot(s),
+        b: parties.window(w.spec.key, w.index, j),
+        from: parties.isoAt(s, from),
+        to: parties.isoAt(s, to),
         message: `${s.release} is ${s.type === 'plan' ? 'planned' : 'booked'} into ${s.environment} during freeze '${w.spec.key}'${
           w.spec.reason ? ` (${w.spec.reason})` : ''
         }`,
@@ -179,10 +230,10 @@ function calendarConflicts(input: ConflictInput, s: Slot, cal: ScheduleIndex, ou
   out.push({
     kind: 'outside_window',
     environment: s.environment,
-    a: slotParty(s),
+    a: parties.slot(s),
     b: { type: 'window', key: first.spec.key, id: null, start: null, end: null },
-    from: iso(until),
-    to: iso(s.end),
+    from: parties.isoAt(s, until),
+    to: parties.isoAt(s, s.end),
     message: `${s.release} is ${s.type === 'plan' ? 'planned' : 'booked'} into ${s.environment} outside its maintenance windows (${allows
       .map((w) => w.spec.key)
       .join(', ')})`,
@@ -190,19 +241,25 @@ function calendarConflicts(input: ConflictInput, s: Slot, cal: ScheduleIndex, ou
   });
 }
 
-function dependencies(input: ConflictInput, slots: readonly Slot[], cal: ScheduleIndex, out: Conflict[]): void {
+function dependencies(input: ConflictInput, slots: readonly Slot[], cal: ScheduleIndex, parties: Parties, out: Conflict[]): void {
+  // Only products something depends on are looked up by environment: a tenth of the slots, not all of them.
+  const needed = new Set<string>();
+  for (const p of input.products.values()) for (const dep of p.dependsOn) needed.add(dep.product);
+  if (needed.size === 0) return;
   const byProductEnv = new Map<string, Slot[]>();
   for (const s of input.slots) {
+    if (!needed.has(s.product)) continue;
     const key = `${s.product}|${s.environment}`;
     const list = byProductEnv.get(key) ?? [];
     list.push(s);
     byProductEnv.set(key, list);
   }
   for (const list of byProductEnv.values()) list.sort((a, b) => a.end - b.end || cmp(a.id, b.id));
+  const satisfies = versionTester();
   for (const s of slots) {
     for (const dep of input.products.get(s.product)?.dependsOn ?? []) {
       const key = `${dep.product}|${s.environment}`;
-      const fits = (v: string) => semver.satisfies(v, dep.range, { includePrerelease: true });
+      const fits = (v: string) => satisfies(v, dep.range);
       if ((input.deployed.get(key) ?? []).some(fits)) continue;
       const candidates = (byProductEnv.get(key) ?? []).filter((d) => fits(d.version));
       if (candidates.some((d) => d.end <= s.start)) continue;
@@ -210,10 +267,10 @@ function dependencies(input: ConflictInput, slots: readonly Slot[], cal: Schedul
       out.push({
         kind: 'dependency',
         environment: s.environment,
-        a: slotParty(s),
-        b: first ? slotParty(first) : { type: 'product', key: dep.product, id: null, start: null, end: null },
-        from: iso(s.start),
-        to: iso(first ? Math.max(first.end, s.start) : s.end),
+        a: parties.slot(s),
+        b: first ? parties.slot(first) : { type: 'product', key: dep.product, id: null, start: null, end: null },
+        from: parties.isoAt(s, s.start),
+        to: parties.isoAt(s, first ? Math.max(first.end, s.start) : s.end),
         message: first
           ? `${s.release} reaches ${s.environment} before ${first.release}, which it needs (${dep.product} ${dep.range}), has finished there`
           : `${s.release} needs ${dep.product} ${dep.range} in ${s.environment}, which is neither deployed nor planned there`,
@@ -223,7 +280,28 @@ function dependencies(input: ConflictInput, slots: readonly Slot[], cal: Schedul
   }
 }
 
-function trains(slots: readonly Slot[], cal: ScheduleIndex, out: Conflict[]): void {
+/**
+ * `semver.satisfies(version, range, { includePrerelease: true })`, remembering each answer: it parses the range
+ * and the version on every call, and a portfolio asks about the same few pairs thousands of times.
+ */
+function versionTester(): (version: string, range: string) => boolean {
+  const answers = new Map<string, Map<string, boolean>>();
+  return (version, range) => {
+    let byVersion = answers.get(range);
+    if (!byVersion) {
+      byVersion = new Map();
+      answers.set(range, byVersion);
+    }
+    let fits = byVersion.get(version);
+    if (fits === undefined) {
+      fits = semver.satisfies(version, range, { includePrerelease: true });
+      byVersion.set(version, fits);
+    }
+    return fits;
+  };
+}
+
+function trains(slots: readonly Slot[], cal: ScheduleIndex, parties: Parties, out: Conflict[]): void {
   const groups = new Map<string, Slot[]>();
   for (const s of slots) {
     if (s.type !== 'plan' || s.train === null) continue;
@@ -241,10 +319,10 @@ function trains(slots: readonly Slot[], cal: ScheduleIndex, out: Conflict[]): vo
     out.push({
       kind: 'train',
       environment: latest.environment,
-      a: slotParty(earliest),
-      b: slotParty(latest),
-      from: iso(earliest.end),
-      to: iso(latest.start),
+      a: parties.slot(earliest),
+      b: parties.slot(latest),
+      from: parties.isoAt(earliest, earliest.end),
+      to: parties.isoAt(latest, latest.start),
       message: `train ${latest.train}: ${earliest.release} and ${latest.release} are planned into ${latest.environment} at times that do not overlap`,
       suggestion: cal.freeSlot(earliest, latest.start),
     });

@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
-import { type AgendaSource, buildAgenda, buildIcsEvents } from './agenda.js';
-import { escapeText, foldLine, toIcs } from './ics.js';
+import { type AgendaSource, buildAgenda, buildIcsEvents, eachScheduleIcsEvent, windowIcsEvents } from './agenda.js';
+import { escapeText, foldLine, type IcsEvent, IcsWriter, toIcs, zonesOf } from './ics.js';
 import { WindowCompiler } from './recurrence.js';
 import type { Booking, PlannedWindow } from './schedule.js';
 import { normalizeWindow, type Window } from './window.js';
@@ -159,6 +159,26 @@ describe('iCalendar output', () => {
 
   it('is the same text when generated again (stable UIDs and stamps)', () => {
     expect(toIcs({ name: 'Railyard test', events: buildIcsEvents(source, from, to, ALL) })).toBe(ics);
+  });
+
+  it('is the same text when written event by event, windows first (as the feed is)', () => {
+    const windows = windowIcsEvents(source, from, to, ALL);
+    const writer = new IcsWriter({ name: 'Railyard test' }, zonesOf(windows));
+    for (const e of windows) writer.add(e);
+    eachScheduleIcsEvent(source, ALL, (e) => writer.add(e));
+    expect(writer.finish()).toBe(ics);
+    const many = Array.from({ length: 600 }, (_, i) => ({ ...plan, id: `01PLAN${i}` }));
+    expect(toIcs({ name: 'x', events: buildIcsEvents({ ...source, plans: many }, from, to, ALL) }).match(/BEGIN:VEVENT/g)).toHaveLength(
+      600 + 1 + 4,
+    );
+  });
+
+  it('refuses an event in a time zone it was not started with (its VTIMEZONE would be missing)', () => {
+    const writer = new IcsWriter({ name: 'x' }, ['Europe/Berlin']);
+    const [weekly] = windowIcsEvents(source, from, to, new Set(['freeze'] as const));
+    expect(weekly?.zone).toBe('Europe/Berlin');
+    writer.add(weekly as IcsEvent);
+    expect(() => writer.add({ ...(weekly as IcsEvent), zone: 'America/New_York' })).toThrow(/America\/New_York/);
   });
 
   it('filters by kind, and leaves out windows with no occurrence in the range', () => {

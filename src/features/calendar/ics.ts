@@ -1,4 +1,5 @@
 import { tzlib_get_ical_block } from 'timezones-ical-library';
+import { isoOf } from './instant.js';
 
 /**
  * An RFC 5545 iCalendar writer: content lines folded at 75 octets, CRLF line ends, escaped text, a VTIMEZONE
@@ -45,10 +46,14 @@ export function vtimezone(zone: string): { tzid: string; block: string } | null 
   return { tzid: found[1].replace(/^TZID=/, ''), block: found[0] };
 }
 
-/** 20261023T160000Z, from epoch ms or an ISO-8601 UTC string. Feeds hold thousands: slices, no regular expressions. */
+/**
+ * 20261023T160000Z, from epoch ms or an ISO-8601 UTC string. Feeds hold thousands: the 16 characters are
+ * picked out of the ISO text and made into one string, no slices to join.
+ */
 export function utcStamp(time: number | string): string {
-  const i = typeof time === 'string' && time.endsWith('Z') && time.length >= 20 ? time : new Date(time).toISOString();
-  return `${i.slice(0, 4)}${i.slice(5, 7)}${i.slice(8, 10)}T${i.slice(11, 13)}${i.slice(14, 16)}${i.slice(17, 19)}Z`;
+  const i = typeof time === 'number' ? isoOf(time) : time.endsWith('Z') && time.length >= 20 ? time : new Date(time).toISOString();
+  const c = (n: number) => i.charCodeAt(n);
+  return String.fromCharCode(c(0), c(1), c(2), c(3), c(5), c(6), c(8), c(9), 84, c(11), c(12), c(14), c(15), c(17), c(18), 90);
 }
 
 function localStamp(local: string): string {
@@ -93,45 +98,108 @@ export function foldLine(line: string): string {
 }
 
 export function toIcs(calendar: IcsCalendar): string {
-  const lines: string[] = [
-    'BEGIN:VCALENDAR',
-    'VERSION:2.0',
-    'PRODID:-//Railyard//Railyard release calendar//EN',
-    'CALSCALE:GREGORIAN',
-    'METHOD:PUBLISH',
-    `X-WR-CALNAME:${escapeText(calendar.name)}`,
-  ];
-  if (calendar.description) lines.push(`X-WR-CALDESC:${escapeText(calendar.description)}`);
-  const zones = new Map<string, { tzid: string; block: string } | null>();
-  for (const e of calendar.events) if (e.zone && !zones.has(e.zone)) zones.set(e.zone, vtimezone(e.zone));
-  const written = new Set<string>();
-  for (const tz of zones.values()) {
-    if (!tz || written.has(tz.tzid)) continue;
-    written.add(tz.tzid);
-    lines.push(...tz.block.split(/\r?\n/).filter((l) => l !== ''));
-  }
-  const chunks = [`${lines.map(foldLine).join('\r\n')}\r\n`];
-  for (const e of calendar.events) chunks.push(eventText(e, e.zone ? (zones.get(e.zone) ?? null) : null));
-  chunks.push('END:VCALENDAR\r\n');
-  return chunks.join('');
+  const writer = new IcsWriter(calendar, zonesOf(calendar.events));
+  for (const e of calendar.events) writer.add(e);
+  return writer.finish();
 }
 
-/** One VEVENT as text: lines that cannot exceed 75 octets are written as they are, the others folded. */
-function eventText(e: IcsEvent, tz: { tzid: string } | null): string {
-  let out = `BEGIN:VEVENT\r\n${foldLine(`UID:${e.uid}`)}\r\nSEQUENCE:${e.sequence}\r\nDTSTAMP:${utcStamp(e.stamp)}\r\n`;
-  out += tz && e.startLocal ? `${foldLine(`DTSTART;TZID=${tz.tzid}:${localStamp(e.startLocal)}`)}\r\n` : `DTSTART:${utcStamp(e.start)}\r\n`;
+/** The time zones events use, in order of first use. */
+export function zonesOf(events: readonly IcsEvent[]): string[] {
+  return [...new Set(events.flatMap((e) => (e.zone ? [e.zone] : [])))];
+}
+
+/**
+ * A calendar written one event at a time, so that a feed of tens of thousands of events need not hold them all
+ * as objects: each is garbage as soon as it is written. The zones the events use are named up front, since
+ * their VTIMEZONEs come first.
+ */
+export class IcsWriter {
+  private readonly chunks: string[];
+  private pending: string[] = [];
+  private readonly zones = new Map<string, { tzid: string; block: string } | null>();
+  /** Events share their CATEGORIES lists: each list's line is made once. */
+  private readonly categories = new Map<readonly string[], string>();
+
+  constructor(calendar: Omit<IcsCalendar, 'events'>, zones: Iterable<string>) {
+    const lines: string[] = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Railyard//Railyard release calendar//EN',
+      'CALSCALE:GREGORIAN',
+      'METHOD:PUBLISH',
+      `X-WR-CALNAME:${escapeText(calendar.name)}`,
+    ];
+    if (calendar.description) lines.push(`X-WR-CALDESC:${escapeText(calendar.description)}`);
+    for (const zone of zones) if (!this.zones.has(zone)) this.zones.set(zone, vtimezone(zone));
+    const written = new Set<string>();
+    for (const tz of this.zones.values()) {
+      if (!tz || written.has(tz.tzid)) continue;
+      written.add(tz.tzid);
+      lines.push(...tz.block.split(/\r?\n/).filter((l) => l !== ''));
+    }
+    this.chunks = [`${lines.map(foldLine).join('\r\n')}\r\n`];
+  }
+
+  add(e: IcsEvent): void {
+    const tz = e.zone ? this.zones.get(e.zone) : null;
+    if (tz === undefined) throw new Error(`time zone ${e.zone} was not named when the calendar was started`);
+    this.pending.push(eventText(e, tz, this.categories));
+    // An event's text is a tree of a few dozen small strings; joined in batches, they are garbage while still
+    // young instead of being copied by every collection until the end of the request.
+    if (this.pending.length >= 256) this.flush();
+  }
+
+  finish(): string {
+    this.flush();
+    this.chunks.push('END:VCALENDAR\r\n');
+    return this.chunks.join('');
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0) this.chunks.push(this.pending.join(''));
+    this.pending = [];
+  }
+}
+
+/**
+ * One VEVENT as text: lines that cannot exceed 75 octets are written as they are, the others folded. Events
+ * share their CATEGORIES lists, so each list's line is made once (`categories`).
+ */
+function eventText(e: IcsEvent, tz: { tzid: string } | null, categories: Map<readonly string[], string>): string {
+  let out = `BEGIN:VEVENT\r\n${line('UID:', e.uid)}SEQUENCE:${e.sequence}\r\nDTSTAMP:${utcStamp(e.stamp)}\r\n`;
+  out += tz && e.startLocal ? line(`DTSTART;TZID=${tz.tzid}:`, localStamp(e.startLocal)) : `DTSTART:${utcStamp(e.start)}\r\n`;
   if (e.duration) out += `DURATION:${e.duration}\r\n`;
   else if (e.end !== undefined) out += `DTEND:${utcStamp(e.end)}\r\n`;
-  if (e.rrule) out += `${foldLine(`RRULE:${e.rrule}`)}\r\n`;
+  if (e.rrule) out += line('RRULE:', e.rrule);
   if (e.exdatesLocal?.length) {
-    const line = tz
-      ? `EXDATE;TZID=${tz.tzid}:${e.exdatesLocal.map(localStamp).join(',')}`
-      : `EXDATE:${e.exdatesLocal.map((l) => `${localStamp(l)}Z`).join(',')}`;
-    out += `${foldLine(line)}\r\n`;
+    out += tz
+      ? line(`EXDATE;TZID=${tz.tzid}:`, e.exdatesLocal.map(localStamp).join(','))
+      : line('EXDATE:', e.exdatesLocal.map((l) => `${localStamp(l)}Z`).join(','));
   }
-  out += `${foldLine(`SUMMARY:${escapeText(e.summary)}`)}\r\n`;
-  if (e.description) out += `${foldLine(`DESCRIPTION:${escapeText(e.description)}`)}\r\n`;
-  if (e.categories?.length) out += `${foldLine(`CATEGORIES:${e.categories.map(escapeText).join(',')}`)}\r\n`;
+  out += line('SUMMARY:', escapeText(e.summary));
+  if (e.description) out += line('DESCRIPTION:', escapeText(e.description));
+  if (e.categories?.length) {
+    let text = categories.get(e.categories);
+    if (text === undefined) {
+      text = line('CATEGORIES:', e.categories.map(escapeText).join(','));
+      categories.set(e.categories, text);
+    }
+    out += text;
+  }
   if (e.status) out += `STATUS:${e.status}\r\n`;
   return `${out}TRANSP:OPAQUE\r\nEND:VEVENT\r\n`;
+}
+
+/** The content line `name` + `value` with its CRLF; joined and folded only when it is over 75 octets. */
+function line(name: string, value: string): string {
+  // Every UTF-16 unit is at most 3 octets, so 25 units always fit; longer lines are counted, not copied.
+  if (name.length + value.length <= 25 || octetsUpTo75(name) + octetsUpTo75(value) <= 75) return `${name}${value}\r\n`;
+  return `${foldLine(name + value)}\r\n`;
+}
+
+/** UTF-8 octets of `text`, counted only until they pass 75. */
+function octetsUpTo75(text: string): number {
+  let total = 0;
+  for (let i = 0; i < text.length && total <= 75; i++) total += octets(text.charCodeAt(i));
+  return total;
 }

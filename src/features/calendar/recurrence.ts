@@ -103,11 +103,29 @@ export function localDateTime(ms: number, zone: string): string {
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
+/**
+ * Times already formatted, by zone: checks name the same occurrences again and again, and Temporal's zone
+ * arithmetic costs tens of microseconds a time. Bounded per zone; the oldest answer goes first.
+ */
+const formatted = new Map<string, Map<number, string>>();
+const FORMATTED_PER_ZONE = 4096;
+
 /** `Fri 2026-10-23 18:00`, for messages. */
 export function formatLocal(ms: number, zone: string): string {
-  const z = zoned(ms, zone);
-  const hhmm = `${String(z.hour).padStart(2, '0')}:${String(z.minute).padStart(2, '0')}`;
-  return `${WEEKDAYS[z.dayOfWeek - 1]} ${z.toPlainDate().toString()} ${hhmm}`;
+  let byTime = formatted.get(zone);
+  if (!byTime) {
+    byTime = new Map();
+    formatted.set(zone, byTime);
+  }
+  let text = byTime.get(ms);
+  if (text === undefined) {
+    const z = zoned(ms, zone);
+    const hhmm = `${String(z.hour).padStart(2, '0')}:${String(z.minute).padStart(2, '0')}`;
+    text = `${WEEKDAYS[z.dayOfWeek - 1]} ${z.toPlainDate().toString()} ${hhmm}`;
+    if (byTime.size >= FORMATTED_PER_ZONE) byTime.delete(byTime.keys().next().value as number);
+    byTime.set(ms, text);
+  }
+  return text;
 }
 
 export function addDuration(ms: number, d: DurationParts, zone: string): number {
@@ -200,7 +218,8 @@ function compileRecurring(spec: WindowSpec, rrule: string, zone: string): Compil
   };
 
   // Conflict detection and agendas ask for the same ranges again and again while windows stay unchanged.
-  const memo = new Map<string, Occurrence[]>();
+  // A short list, searched by value: cheaper than making a string key of three numbers on every question.
+  const memo: { from: number; to: number; limit: number; occ: Occurrence[] }[] = [];
   const nextMemo = new Map<number, number | null>();
   // "Active at t?" is asked for instants close together (now, then each step to nextOpen): occurrences are kept
   // per 32-day bucket, so most questions are answered without the library.
@@ -226,23 +245,28 @@ function compileRecurring(spec: WindowSpec, rrule: string, zone: string): Compil
       return best;
     },
     between(from, to, limit = EXPANSION_LIMIT) {
-      const key = `${from}|${to}|${limit}`;
-      const known = memo.get(key);
-      if (known) return known;
+      const known = memo.find((m) => m.from === from && m.to === to && m.limit === limit);
+      if (known) return known.occ;
       const out: Occurrence[] = [];
       for (const z of starting(from - maxSpan, to - 1, limit)) {
         const end = endOf(z);
         if (end > from) out.push({ start: z.epochMilliseconds, end });
       }
-      if (memo.size >= 8) memo.delete(memo.keys().next().value as string);
-      memo.set(key, out);
+      if (memo.length >= 8) memo.shift();
+      memo.push({ from, to, limit, occ: out });
       return out;
     },
     nextStart(t) {
       const known = nextMemo.get(t);
       if (known !== undefined) return known;
-      const z = rule.next(new Date(t), true) as Zdt | null;
-      const start = z ? z.epochMilliseconds : null;
+      // A bucket holds every occurrence starting in it, so one already expanded (a check asks activeAt first)
+      // answers when it has an occurrence at or after t; otherwise the library is asked.
+      let start: number | null = null;
+      for (const o of buckets.get(Math.floor(t / BUCKET)) ?? []) if (o.start >= t && (start === null || o.start < start)) start = o.start;
+      if (start === null) {
+        const z = rule.next(new Date(t), true) as Zdt | null;
+        start = z ? z.epochMilliseconds : null;
+      }
       if (nextMemo.size >= 8) nextMemo.delete(nextMemo.keys().next().value as number);
       nextMemo.set(t, start);
       return start;

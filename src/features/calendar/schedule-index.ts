@@ -1,5 +1,6 @@
-import type { CompiledWindow } from './recurrence.js';
-import { appliesTo, type WindowSpec, zoneFor } from './window.js';
+import { isoOf } from './instant.js';
+import type { CompiledWindow, Occurrence } from './recurrence.js';
+import { appliesTo, type Subject, type WindowSpec, zoneFor } from './window.js';
 
 /**
  * The schedule as sorted arrays: each window's occurrences over a range (with a running maximum of their ends,
@@ -56,11 +57,10 @@ export interface ConflictInput {
 /** How far after a conflict the next free slot is looked for. */
 export const SUGGESTION_HORIZON_MS = 120 * 86_400_000;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 /** Bytewise order (ids and ISO times sort that way; localeCompare is slower and locale-dependent). */
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-interface OccIndex {
+export interface OccIndex {
   starts: number[];
   ends: number[];
   /** prefixMaxEnd[i] = max(ends[0..i]): with starts sorted, answers "does anything starting before x reach past y". */
@@ -78,6 +78,48 @@ interface Applicable {
   freezes: OccIndex[];
   allows: IndexedWindow[];
   allowIndexes: OccIndex[];
+}
+
+/**
+ * The windows of one environment: those that apply whatever the product (`shared`), and those whose scope or
+ * tags depend on it. Most products meet none of the latter, so they share one `Applicable` per environment.
+ */
+interface EnvironmentWindows {
+  indexed: IndexedWindow[];
+  dependent: IndexedWindow[];
+  /** Products the dependent windows name: any other product without tags gets `shared`. */
+  named: Set<string>;
+  shared: Applicable;
+  byProduct: Map<string, Applicable>;
+  subject: Subject;
+}
+
+function applicable(all: IndexedWindow[]): Applicable {
+  const allows = all.filter((w) => w.spec.kind === 'allow');
+  const freezes = all.filter((w) => w.spec.kind === 'freeze').map((w) => w.index);
+  return { all, freezes, allows, allowIndexes: allows.map((w) => w.index) };
+}
+
+type Suggestion = { start: string; end: string } | null;
+
+/**
+ * Compiled windows hand out the same occurrence array while asked for the same range, so its sorted arrays are
+ * kept with it (never modified) instead of being rebuilt on every detection.
+ */
+const occIndexes = new WeakMap<readonly Occurrence[], OccIndex>();
+function occIndexOf(occ: readonly Occurrence[]): OccIndex {
+  let idx = occIndexes.get(occ);
+  if (!idx) {
+    const prefixMaxEnd: number[] = [];
+    let max = Number.NEGATIVE_INFINITY;
+    for (const o of occ) {
+      max = Math.max(max, o.end);
+      prefixMaxEnd.push(max);
+    }
+    idx = { starts: occ.map((o) => o.start), ends: occ.map((o) => o.end), prefixMaxEnd };
+    occIndexes.set(occ, idx);
+  }
+  return idx;
 }
 
 /** Last index with starts[i] < x (or <= x when inclusive), or -1. */
@@ -127,8 +169,7 @@ export function coveredUntil(indexes: readonly OccIndex[], t: number): number {
 }
 
 export class ScheduleIndex {
-  private readonly occurrences = new Map<string, OccIndex>();
-  private readonly applicable = new Map<string, Applicable>();
+  private readonly occurrences = new Map<CompiledWindow, OccIndex>();
   private readonly bookingsByEnv = new Map<string, Slot[]>();
 
   constructor(
@@ -163,47 +204,53 @@ export class ScheduleIndex {
     return this.byEnvironment.get(environment) ?? [];
   }
 
-  private readonly indexedByEnvironment = new Map<string, IndexedWindow[]>();
+  private readonly byEnvironmentIndexed = new Map<string, EnvironmentWindows>();
+
+  private environmentWindows(environment: string): EnvironmentWindows {
+    let found = this.byEnvironmentIndexed.get(environment);
+    if (found) return found;
+    const env = this.input.environments.get(environment);
+    const zone = env?.timezone ?? 'UTC';
+    const indexed = this.candidates(environment).map((spec) => ({ spec, index: this.indexOf(spec, zoneFor(spec, zone)) }));
+    const environmentTags = env?.tags ?? [];
+    // Applies to every product here: no product list, and no tag condition or one the environment meets.
+    const everyProduct = (w: WindowSpec) =>
+      w.products.length === 0 && (w.tags.length === 0 || w.tags.some((t) => environmentTags.includes(t)));
+    const dependent = indexed.filter((w) => !everyProduct(w.spec));
+    found = {
+      indexed,
+      dependent,
+      named: new Set(dependent.flatMap((w) => w.spec.products)),
+      shared: applicable(indexed.filter((w) => everyProduct(w.spec))),
+      byProduct: new Map(),
+      subject: { product: '', productTags: [], environment, environmentTags },
+    };
+    this.byEnvironmentIndexed.set(environment, found);
+    return found;
+  }
 
   /** Windows applying to a product in an environment, with their occurrences over the range. */
   windowsFor(product: string, environment: string): Applicable {
-    const key = `${product}\u0000${environment}`;
-    let list = this.applicable.get(key);
+    const env = this.environmentWindows(environment);
+    const productTags = this.input.products.get(product)?.tags ?? [];
+    if (productTags.length === 0 && !env.named.has(product)) return env.shared;
+    let list = env.byProduct.get(product);
     if (list) return list;
-    const env = this.input.environments.get(environment);
-    let indexed = this.indexedByEnvironment.get(environment);
-    if (!indexed) {
-      const zone = env?.timezone ?? 'UTC';
-      indexed = this.candidates(environment).map((spec) => ({ spec, index: this.indexOf(spec, zoneFor(spec, zone)) }));
-      this.indexedByEnvironment.set(environment, indexed);
-    }
-    const subject = {
-      product,
-      productTags: this.input.products.get(product)?.tags ?? [],
-      environment,
-      environmentTags: env?.tags ?? [],
-    };
-    const all = indexed.filter((w) => appliesTo(w.spec, subject));
-    const allows = all.filter((w) => w.spec.kind === 'allow');
-    const freezes = all.filter((w) => w.spec.kind === 'freeze').map((w) => w.index);
-    list = { all, freezes, allows, allowIndexes: allows.map((w) => w.index) };
-    this.applicable.set(key, list);
+    const subject = { ...env.subject, product, productTags };
+    // Declaration order is kept: the first maintenance window names an `outside_window` conflict.
+    list = env.dependent.some((w) => appliesTo(w.spec, subject))
+      ? applicable(env.indexed.filter((w) => appliesTo(w.spec, subject)))
+      : env.shared;
+    env.byProduct.set(product, list);
     return list;
   }
 
   private indexOf(spec: WindowSpec, zone: string): OccIndex {
-    const key = `${spec.key}\u0000${zone}`;
-    let idx = this.occurrences.get(key);
+    const compiled = this.input.compile(spec, zone);
+    let idx = this.occurrences.get(compiled);
     if (!idx) {
-      const occ = this.input.compile(spec, zone).between(this.rangeFrom, this.rangeTo);
-      const prefixMaxEnd: number[] = [];
-      let max = Number.NEGATIVE_INFINITY;
-      for (const o of occ) {
-        max = Math.max(max, o.end);
-        prefixMaxEnd.push(max);
-      }
-      idx = { starts: occ.map((o) => o.start), ends: occ.map((o) => o.end), prefixMaxEnd };
-      this.occurrences.set(key, idx);
+      idx = occIndexOf(compiled.between(this.rangeFrom, this.rangeTo));
+      this.occurrences.set(compiled, idx);
     }
     return idx;
   }
@@ -226,12 +273,23 @@ export class ScheduleIndex {
     return null;
   }
 
+  /** The last suggestion made for each slot: a slot in several conflicts is often asked about the same instant. */
+  private readonly suggested = new Map<Slot, { after: number; slot: Suggestion }>();
+
   /** The next [t, t+length) at or after `after` free of freezes, inside maintenance windows and below capacity. */
-  freeSlot(slot: Slot, after: number): { start: string; end: string } | null {
+  freeSlot(slot: Slot, after: number): Suggestion {
+    const known = this.suggested.get(slot);
+    if (known?.after === after) return known.slot;
+    const found = this.searchFreeSlot(slot, after);
+    this.suggested.set(slot, { after, slot: found });
+    return found;
+  }
+
+  private searchFreeSlot(slot: Slot, after: number): Suggestion {
     const length = slot.end - slot.start;
     const { freezes, allowIndexes: allows } = this.windowsFor(slot.product, slot.environment);
     const capacity = this.input.environments.get(slot.environment)?.concurrency ?? 1;
-    const others = this.bookings(slot.environment).filter((b) => b.id !== slot.id);
+    const bookings = this.bookings(slot.environment);
     let t = after;
     for (let step = 0; step < 500 && t - after <= SUGGESTION_HORIZON_MS; step++) {
       const e = t + length;
@@ -255,12 +313,13 @@ export class ScheduleIndex {
           continue;
         }
       }
-      const busy = others.filter((b) => b.start < e && b.end > t);
+      // Fewer bookings than capacity can never fill the environment: no list to make.
+      const busy = bookings.length < capacity ? [] : bookings.filter((b) => b.id !== slot.id && b.start < e && b.end > t);
       if (busy.length >= capacity && maxConcurrent(busy, t, e) >= capacity) {
         t = Math.min(...busy.map((b) => b.end));
         continue;
       }
-      return { start: iso(t), end: iso(e) };
+      return { start: isoOf(t), end: isoOf(e) };
     }
     return null;
   }

@@ -3,9 +3,11 @@ import type { Clock } from '../../platform/clock.js';
 import { type Db, dialectOfDb, type Queryable } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { lazy } from '../../platform/lazy.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { formatRef, parseRef } from '../releases/release.js';
-import type { ZonedWindow } from './agenda.js';
+import type { AgendaSource, ZonedWindow } from './agenda.js';
+import { agendaBookings, agendaPlans } from './agenda-store.js';
 import {
   type Agenda,
   agendaKinds,
@@ -28,6 +30,7 @@ import {
   trackEnvironments,
 } from './calendar-store.js';
 import type { Conflict } from './conflicts.js';
+import { isoOf, parseIso } from './instant.js';
 import type { Booking, PlannedWindow } from './schedule.js';
 import type { ConflictInput, Slot } from './schedule-index.js';
 import {
@@ -45,6 +48,11 @@ import {
 import type { Window } from './window.js';
 
 const DAY = 86_400_000;
+// Loaded when first needed: most commands never detect conflicts or write a calendar.
+const conflictsModule = lazy(() => import('./conflicts.js'));
+const agendaModule = lazy(() => import('./agenda.js'));
+const icsModule = lazy(() => import('./ics.js'));
+const cadenceModule = lazy(() => import('./cadence.js'));
 
 /**
  * Planned release windows, environment bookings, portfolio-wide conflicts, the agenda and its iCalendar form,
@@ -201,7 +209,7 @@ export class ScheduleService {
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 3 * 366 * DAY) throw new AppError('bad_request', 'conflicts are looked for at most three years ahead');
     const input = await this.conflictInput(this.deps.db, from, to);
-    const { detectConflicts } = await import('./conflicts.js');
+    const { detectConflicts } = await conflictsModule();
     const all = detectConflicts(input);
     const products = (c: Conflict) => [c.a, c.b].filter((p) => p.type !== 'window').map((p) => p.key.split('@')[0]);
     return all.filter((c) => (!q.environment || c.environment === q.environment) && (!q.product || products(c).includes(q.product)));
@@ -215,9 +223,8 @@ export class ScheduleService {
     scope?: { environment: string; extra?: Slot },
   ): Promise<ConflictInput> {
     const env = scope?.environment;
-    const [environments, products, windows, open, overrides, deployed, compile] = await Promise.all([
-      calendarEnvironments(db),
-      calendarProducts(db),
+    const [{ environments, products }, windows, open, overrides, deployed, compile] = await Promise.all([
+      this.deps.calendar.portfolio(db),
       this.deps.calendar.windows(db),
       openSlots(db, env),
       listOverrides(db, { status: 'active', endingAfter: new Date(from).toISOString(), environment: env }),
@@ -232,15 +239,17 @@ export class ScheduleService {
       version: r.version,
       train,
       environment: r.environment,
-      start: Date.parse(r.starts_at),
-      end: Date.parse(r.ends_at),
+      start: parseIso(r.starts_at),
+      end: parseIso(r.ends_at),
     });
-    const slots = [...open.plans.map((p) => slot('plan', p, p.train)), ...open.bookings.map((b) => slot('booking', b, null))];
+    const slots: Slot[] = [];
+    for (const p of open.plans) slots.push(slot('plan', p, p.train));
+    for (const b of open.bookings) slots.push(slot('booking', b, null));
     if (scope?.extra) slots.push(scope.extra);
     return {
       slots,
-      environments: new Map(environments.map((e) => [e.key, e])),
-      products: new Map(products.map((p) => [p.key, p])),
+      environments,
+      products,
       windows,
       compile,
       overrides: overrides.map((o) => ({ ...o, start: Date.parse(o.start), end: Date.parse(o.end) })),
@@ -254,7 +263,7 @@ export class ScheduleService {
   private async conflictsOf(db: Queryable, slot: Slot): Promise<Conflict[]> {
     const input = await this.conflictInput(db, slot.start, slot.end, { environment: slot.environment, extra: slot });
     // Dependencies may be planned in the same environment only, which the input holds; plans outside it do not count.
-    const { detectConflicts } = await import('./conflicts.js');
+    const { detectConflicts } = await conflictsModule();
     const others = input.slots.filter((s) => s.id !== slot.id || s === slot);
     return detectConflicts({ ...input, slots: others }).filter((c) => c.a.id === slot.id || c.b.id === slot.id);
   }
@@ -264,7 +273,7 @@ export class ScheduleService {
     const to = q.to ? timeBound(q.to, 'to', true) : from + 30 * DAY;
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 366 * DAY) throw new AppError('bad_request', 'an agenda covers at most 366 days (use --ics for longer)');
-    const { buildAgenda } = await import('./agenda.js');
+    const { buildAgenda } = await agendaModule();
     const source = await this.agendaSource(q, from, to);
     return {
       from: new Date(from).toISOString(),
@@ -280,39 +289,43 @@ export class ScheduleService {
     const to = q.to ? timeBound(q.to, 'to', true) : startOfDay(now) + 366 * DAY;
     if (to <= from) throw new AppError('bad_request', 'to must be after from');
     if (to - from > 3 * 366 * DAY) throw new AppError('bad_request', 'a calendar feed covers at most three years');
-    const [{ buildIcsEvents }, { toIcs }] = await Promise.all([import('./agenda.js'), import('./ics.js')]);
+    const [{ eachScheduleIcsEvent, windowIcsEvents }, { IcsWriter, zonesOf }] = await Promise.all([agendaModule(), icsModule()]);
     const source = await this.agendaSource(q, from, to);
     const filters = [q.product && `product ${q.product}`, q.environment && `environment ${q.environment}`].filter(Boolean);
-    return toIcs({
-      name: filters.length ? `${name} (${filters.join(', ')})` : name,
-      events: buildIcsEvents(source, from, to, agendaKinds(q.kinds)),
-    });
+    const kinds = agendaKinds(q.kinds);
+    // Windows first (they carry the time zones); the rest is written as it is made, never held as a list.
+    const windows = windowIcsEvents(source, from, to, kinds);
+    const writer = new IcsWriter({ name: filters.length ? `${name} (${filters.join(', ')})` : name }, zonesOf(windows));
+    for (const e of windows) writer.add(e);
+    eachScheduleIcsEvent(source, kinds, (e) => writer.add(e));
+    return writer.finish();
   }
 
-  private async agendaSource(q: CalendarQuery, from: number, to: number) {
+  private async agendaSource(q: CalendarQuery, from: number, to: number): Promise<AgendaSource> {
     const db = this.deps.db;
-    const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), environment: q.environment, product: q.product };
-    const [environments, windows, plans, bookings, overrides, compile] = await Promise.all([
-      calendarEnvironments(db),
-      this.deps.calendar.windows(),
-      listPlans(db, range),
-      listBookings(db, range),
+    const range = { from: isoOf(from), to: isoOf(to), environment: q.environment, product: q.product };
+    const [portfolio, windows, plans, bookings, overrides, compile] = await Promise.all([
+      this.deps.calendar.portfolio(db),
+      this.deps.calendar.windows(db),
+      agendaPlans(db, range),
+      agendaBookings(db, range),
       listOverrides(db, { environment: q.environment, product: q.product, endingAfter: range.from, startingBefore: range.to }),
       this.deps.calendar.compileFn(),
     ]);
-    if (q.environment && !environments.some((e) => e.key === q.environment)) throw notFound('environment', q.environment);
+    if (q.environment && !portfolio.environments.has(q.environment)) throw notFound('environment', q.environment);
+    const environments = [...portfolio.environments.values()];
     const zoned: ZonedWindow[] = [];
     for (const w of windows) {
       if (q.product && w.products.length > 0 && !w.products.includes(q.product)) continue;
-      const scope = environments.filter(
-        (e) => (w.environments.length === 0 || w.environments.includes(e.key)) && (!q.environment || e.key === q.environment),
-      );
-      if (scope.length === 0) continue;
       const zones = new Map<string, string[]>();
-      for (const e of scope) {
+      for (const e of environments) {
+        if ((w.environments.length > 0 && !w.environments.includes(e.key)) || (q.environment && e.key !== q.environment)) continue;
         const zone = w.timezone ?? e.timezone;
-        zones.set(zone, [...(zones.get(zone) ?? []), e.key]);
+        const list = zones.get(zone);
+        if (list) list.push(e.key);
+        else zones.set(zone, [e.key]);
       }
+      if (zones.size === 0) continue;
       zoned.push({ window: w, zones: [...zones].map(([zone, envs]) => ({ zone, environments: envs })) });
     }
     return { windows: zoned, plans, bookings, overrides, compile: (w: Window, zone: string) => compile(w, zone) };
@@ -332,8 +345,8 @@ export class ScheduleService {
     if (!env) throw notFound('environment', envKey);
     const from = q.from ? timeBound(q.from, 'from') : this.deps.clock.now().getTime();
     const [{ cadenceAsWindow, proposeDates }, { slotChecker }, compile] = await Promise.all([
-      import('./cadence.js'),
-      import('./conflicts.js'),
+      cadenceModule(),
+      conflictsModule(),
       this.deps.calendar.compileFn(),
     ]);
     const compiled = compile(cadenceAsWindow(key, c), c.timezone ?? env.timezone);
