@@ -1,9 +1,9 @@
 import { AppError } from '../../platform/errors.js';
 import { type BumpInput, nextVersion } from './bump.js';
 import { cancelReverts, type ParsedCommit, ReleaseAssigner, readCommit, touches } from './commit-history.js';
-import { streamLog } from './git-loader.js';
+import { startLog } from './git-loader.js';
 import { groupCommits, type ReleaseNotes, renderHeading, renderNotes } from './release-notes.js';
-import { FETCH_HINT, openRepoAt, releaseTags, type Subject, utf8Warning } from './release-range-loader.js';
+import { FETCH_HINT, type OpenRepo, openRepoAt, releaseTags, type Subject, utf8Warning } from './release-range-loader.js';
 import { linksFor, webUrlOf } from './repo-links.js';
 import { isPrerelease, type ReleaseTag } from './tag-format.js';
 import type { VersioningConfig } from './versioning-config.js';
@@ -35,11 +35,20 @@ const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0,
  */
 export async function fullChangelog(s: Subject, config: VersioningConfig, options: { repoUrl?: string | null } = {}): Promise<Changelog> {
   const repoUrl = options.repoUrl ?? config.repoUrl;
-  // Every tag is a candidate: the walk itself tells which ones are reachable (no ancestry checks needed).
-  const opened = await openRepoAt(s.dir, s.to, s.format.refPattern, { remote: !repoUrl });
-  const range = { ...opened, tags: releaseTags(opened.tags, s.format) };
-  if (range.repo.shallow) {
-    throw new AppError('bad_request', `a full changelog needs the whole history, and this is a shallow clone: ${FETCH_HINT}`);
+  // git prepares a --topo-order walk (it reads the whole graph) before it prints the first commit: it does
+  // that while the repository, the revision and the tags are looked up. It prints the revision first.
+  const log = startLog(s.dir, ['--topo-order', ...(s.path ? ['--name-only', '--no-renames'] : []), '--end-of-options', s.to]);
+  let range: OpenRepo & { tags: ReleaseTag[] };
+  try {
+    // Every tag is a candidate: the walk itself tells which ones are reachable (no ancestry checks needed).
+    const opened = await openRepoAt(s.dir, s.to, s.format.refPattern, { remote: !repoUrl });
+    range = { ...opened, tags: releaseTags(opened.tags, s.format) };
+    if (range.repo.shallow) {
+      throw new AppError('bad_request', `a full changelog needs the whole history, and this is a shallow clone: ${FETCH_HINT}`);
+    }
+  } catch (error) {
+    log.stop();
+    throw error;
   }
   const ascending = [...range.tags].reverse();
   const tagAt = new Map<string, number>();
@@ -65,8 +74,12 @@ export async function fullChangelog(s: Subject, config: VersioningConfig, option
   };
 
   const assigner = new ReleaseAssigner(tagAt);
-  const args = ['--topo-order', ...(s.path ? ['--name-only', '--no-renames'] : []), '--end-of-options', range.to];
-  await streamLog(s.dir, args, (raw) => {
+  let first = true;
+  await log.read((raw) => {
+    if (first && raw.hash !== range.to) {
+      throw new AppError('conflict', `${s.to} moved to ${raw.hash.slice(0, 7)} while the changelog was read: run it again`);
+    }
+    first = false;
     const release = assigner.assign(raw.hash, raw.parents);
     if (tagAt.has(raw.hash) || raw.hash === range.to) times.set(raw.hash, raw.time);
     if (!s.path || (raw.parents.length <= 1 && touches(raw.files, s.path))) {

@@ -264,6 +264,8 @@ describe('bad input', () => {
     repo.commit('fix: b');
     await expect(computeVersion(subject(repo, { to: 'v9.9.9' }), config)).rejects.toThrow("unknown revision 'v9.9.9'");
     await expect(computeNotes(subject(repo), config, { from: 'v0.9.0' })).rejects.toThrow("unknown tag 'v0.9.0'. Latest tags: v1.0.0.");
+    // The full changelog starts its walk while it looks the revision up: the same message.
+    await expect(fullChangelog(subject(repo, { to: 'v9.9.9' }), config)).rejects.toThrow("unknown revision 'v9.9.9'");
   });
 
   it('an empty range is an error for notes, and nothing to do for version', async () => {
@@ -325,5 +327,19 @@ describe('streaming git log', () => {
     await streamLog(repo.dir, ['--end-of-options', 'HEAD'], () => (++seen === 3 ? false : undefined));
     expect(seen).toBe(3);
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('keeps what a log started early printed before its reader came, even after git exited', async () => {
+    const repo = newRepo();
+    for (let i = 0; i < 5; i++) repo.commit(`fix: ${i}`);
+    const { startLog } = await import('./git-loader.js');
+    const log = startLog(repo.dir, ['--end-of-options', 'HEAD']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seen: string[] = [];
+    await log.read((c) => {
+      seen.push(c.message.trim());
+      return undefined;
+    });
+    expect(seen).toEqual(['fix: 4', 'fix: 3', 'fix: 2', 'fix: 1', 'fix: 0']);
   });
 });
