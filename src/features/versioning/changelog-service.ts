@@ -24,7 +24,17 @@ export interface Changelog {
 }
 
 const UNRELEASED = Number.POSITIVE_INFINITY;
-const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+const days = new Map<number, string>();
+/** YYYY-MM-DD (UTC) of a time in seconds; releases share days, and a changelog dates a thousand of them. */
+function day(seconds: number): string {
+  const n = Math.floor(seconds / 86_400);
+  let text = days.get(n);
+  if (text === undefined) {
+    text = new Date(n * 86_400_000).toISOString().slice(0, 10);
+    days.set(n, text);
+  }
+  return text;
+}
 
 /**
  * The changelog over every release tag, from ONE `git log --topo-order` walk: each commit is assigned to
@@ -65,7 +75,8 @@ export async function fullChangelog(s: Subject, config: VersioningConfig, option
     buckets.delete(release);
     const kept = cancelReverts(commits);
     if (release === UNRELEASED) unreleasedBump = kept.filter((c) => !c.merge).map((c) => ({ type: c.type, breaking: c.breaking }));
-    const notes = { from: null, to: '', version: '', tag: '', date: '', ...groupCommits(kept, config) };
+    const { sections, hidden, contributors } = groupCommits(kept, config);
+    const notes = { from: null, to: '', version: '', tag: '', date: '', sections, hidden, contributors };
     bodies.set(release, renderNotes(notes, config, links, false));
   };
   let open = UNRELEASED;
