@@ -164,8 +164,8 @@ export interface StartedLog {
 }
 
 /**
- * Starts `git log` now and reads it later: a walk that git must prepare before printing anything
- * (`--topo-order` reads the whole graph first) can run while the caller still asks git other questions.
+ * Starts `git log` now and reads it later: git opens the repository and starts the walk while the caller
+ * still asks git other questions (the tags the reader needs first).
  */
 export function startLog(dir: string, args: readonly string[]): StartedLog {
   const child = spawn('git', ['-C', dir, ...CONFIG, 'log', '-z', '--encoding=UTF-8', LOG_FORMAT, ...args], {
