@@ -12,10 +12,18 @@ import { tempDir } from './lib/seed.js';
 import { median, ms } from './lib/stats.js';
 import { type BenchRepo, benchRepo, PACKAGE_RELEASES } from './lib/versioning-repo.js';
 
-const SIZES = [
+const ALL_SIZES = [
   { commits: 10_000, tags: 1_000, targets: true },
   { commits: 100_000, tags: 1_000, targets: false },
 ];
+/**
+ * While iterating on Railyard: BENCH_VERSIONING_SIZES=10000 runs only that history, and BENCH_PEERS=0 skips
+ * git-cliff and conventional-changelog (over a minute at 10k commits). Reported numbers use neither.
+ */
+const SIZES = process.env.BENCH_VERSIONING_SIZES
+  ? ALL_SIZES.filter((s) => process.env.BENCH_VERSIONING_SIZES?.split(',').map(Number).includes(s.commits))
+  : ALL_SIZES;
+const PEERS = process.env.BENCH_PEERS !== '0';
 const CHANGELOG_TARGET_MS = 1000;
 const FLOOR_FACTOR = 5;
 const QUICK_TARGET_MS = 150;
@@ -125,7 +133,8 @@ async function sizeRows(size: (typeof SIZES)[number], runs: number): Promise<Row
   const repo = await benchRepo(size.commits, size.tags);
   const label = `${size.commits / 1000}k commits, ${repo.tags.length} tags`;
   const lastTag = repo.tags.at(-1) ?? 'HEAD';
-  const { cliff, cc } = peers();
+  const { cliff, cc } = PEERS ? peers() : { cliff: null, cc: null };
+  const absent = (name: string) => (PEERS ? `${name} not installed` : 'not run (BENCH_PEERS=0)');
   const node = process.execPath;
   const quick = Math.max(5, Math.min(runs, 20));
   const slow = size.targets ? 5 : 3;
@@ -141,13 +150,11 @@ async function sizeRows(size: (typeof SIZES)[number], runs: number): Promise<Row
   const ryAll = measure(node, [CLI, 'version', '--all', '--config', repo.config], repo.dir, slow);
   log('versioning: git-cliff…');
   const cliffArgs = ['--tag-pattern', '^v[0-9]'];
-  const cliffChangelog = cliff
-    ? measure(cliff, cliffArgs, repo.dir, 1)
-    : { ms: null, runs: 0, rssKb: null, note: 'git-cliff not installed' };
+  const cliffChangelog = cliff ? measure(cliff, cliffArgs, repo.dir, 1) : { ms: null, runs: 0, rssKb: null, note: absent('git-cliff') };
   const cliffNotes = cliff ? measure(cliff, [...cliffArgs, '--unreleased'], repo.dir, 3) : cliffChangelog;
   const cliffVersion = cliff ? measure(cliff, [...cliffArgs, '--unreleased', '--bumped-version'], repo.dir, 3) : cliffChangelog;
   log('versioning: conventional-changelog…');
-  const ccMissing = { ms: null, runs: 0, rssKb: null, note: 'conventional-changelog-cli not installed' };
+  const ccMissing = { ms: null, runs: 0, rssKb: null, note: absent('conventional-changelog-cli') };
   const ccChangelog = cc ? measure(node, [cc, '-p', 'angular', '-r', '0'], repo.dir, 1) : ccMissing;
   const ccNotes = cc ? measure(node, [cc, '-p', 'angular', '-r', '1'], repo.dir, 3) : ccMissing;
 
@@ -196,7 +203,7 @@ export const versioning: Benchmark = {
     ensureBuilt();
     const rows: Row[] = [];
     for (const size of SIZES) rows.push(...(await sizeRows(size, runs)));
-    rows.push(parserComparison(await benchRepo(SIZES[0]?.commits ?? 10_000, SIZES[0]?.tags ?? 1_000)));
+    rows.push(parserComparison(await benchRepo(ALL_SIZES[0]?.commits ?? 10_000, ALL_SIZES[0]?.tags ?? 1_000)));
     return rows;
   },
 };

@@ -90,6 +90,13 @@ describe('railyard version, notes and changelog on a git repository', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+    // Rules of the versioning section that its schema cannot express, reported at their line like any other.
+    const config = join(repo.dir, 'bad-versioning.yaml');
+    writeFileSync(config, 'versioning:\n  notes:\n    entry: "{subject} {sha}"\n');
+    expect(run('version', '--config', config)).toMatchObject({
+      code: 1,
+      stderr: `error: ${config} has 1 problem\n  ${config}:3:12 versioning.notes.entry: unknown placeholder {sha} (use {scope}, {subject}, {pr}, {commit}, {issues}, {hash}, {short}, {type}, {authors})\n`,
+    });
     const badFormat = run('version', '--tag-format', 'v{ver}');
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toContain("argument 'v{ver}' is invalid. unknown placeholder {ver} (use {version} and {name})");

@@ -1,6 +1,6 @@
 import { Settings } from 'typebox/system';
 import Value from 'typebox/value';
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { AppError, type ErrorDetail } from '../../platform/errors.js';
 import { allowedKeysIn, describeSchemaErrors, type FieldProblem, formatPath, type SchemaError } from '../../platform/validation.js';
 import { semanticProblems } from './config-rules.js';
@@ -21,12 +21,7 @@ export function parseConfig(text: string, file: string): ConfigFile {
     throw invalid(file, details);
   }
   const value: unknown = doc.toJS() ?? {};
-  const locate = (p: FieldProblem): ErrorDetail => {
-    const node = nodeAt(doc.contents, p.path, p.atKey === true);
-    const offset = node?.range?.[0];
-    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
-    return { file, line: pos?.line, column: pos?.col, path: formatPath(p.path), message: p.message };
-  };
+  const locate = locator(doc, lineCounter, file);
 
   if (!Value.Check(ConfigSchema, value)) {
     const problems = describeSchemaErrors(
@@ -53,6 +48,25 @@ function allErrors(value: unknown): SchemaError[] {
   } finally {
     Settings.Set({ maxErrors });
   }
+}
+
+/**
+ * Problems that a section's own rules found in a file parseConfig accepted (the versioning section's, read by
+ * the versioning commands), as one error with each problem at its line and column.
+ */
+export function configProblems(text: string, file: string, problems: readonly FieldProblem[]): AppError {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return invalid(file, problems.map(locator(doc, lineCounter, file)));
+}
+
+function locator(doc: Document, lineCounter: LineCounter, file: string): (p: FieldProblem) => ErrorDetail {
+  return (p) => {
+    const node = nodeAt(doc.contents, p.path, p.atKey === true);
+    const offset = node?.range?.[0];
+    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+    return { file, line: pos?.line, column: pos?.col, path: formatPath(p.path), message: p.message };
+  };
 }
 
 function invalid(file: string, unsorted: ErrorDetail[]): AppError {

@@ -40,6 +40,27 @@ const ReleaseDetailBody = Type.Intersect([
 ]);
 const RefParams = Type.Object({ ref: Type.String({ description: 'PRODUCT@VERSION, e.g. shop@1.4.0' }) });
 
+const NewChangeBody = Type.Object(
+  {
+    kind: Type.Enum([...CHANGE_KINDS]),
+    type: Type.Enum([...CHANGE_TYPES]),
+    ref: Type.String({ minLength: 1 }),
+    title: Type.String({ minLength: 1 }),
+    author: Type.Optional(Type.String()),
+    link: Type.Optional(Type.String()),
+    breaking: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A release created with its scope (what `release cut` sends) may bring this many changes in one request and
+ * one transaction; adding to an existing scope takes 5,000 at a time. The body of such a request can pass the
+ * server's 10 MB default (a title may be 500 characters), so this route allows more.
+ */
+const CREATE_MAX_CHANGES = 20_000;
+const CREATE_BODY_LIMIT = 32 * 1024 * 1024;
+
 export function releaseRoutes(app: App, { releases }: Services): void {
   app.get(
     '/releases',
@@ -68,8 +89,10 @@ export function releaseRoutes(app: App, { releases }: Services): void {
     '/releases',
     {
       config: { permission: 'releases:write' },
+      bodyLimit: CREATE_BODY_LIMIT,
       schema: {
         tags: ['releases'],
+        description: 'Creates a planned release; with `changes`, its scope too, in one transaction (as `railyard release cut` does).',
         body: Type.Object(
           {
             product: Type.String({ minLength: 1 }),
@@ -79,6 +102,7 @@ export function releaseRoutes(app: App, { releases }: Services): void {
             author: Type.Optional(Type.String({ minLength: 1 })),
             train: Type.Optional(Type.String()),
             notes: Type.Optional(Type.String()),
+            changes: Type.Optional(Type.Array(NewChangeBody, { maxItems: CREATE_MAX_CHANGES })),
           },
           { additionalProperties: false },
         ),
@@ -123,21 +147,7 @@ export function releaseRoutes(app: App, { releases }: Services): void {
         params: RefParams,
         body: Type.Object(
           {
-            changes: Type.Array(
-              Type.Object(
-                {
-                  kind: Type.Enum([...CHANGE_KINDS]),
-                  type: Type.Enum([...CHANGE_TYPES]),
-                  ref: Type.String({ minLength: 1 }),
-                  title: Type.String({ minLength: 1 }),
-                  author: Type.Optional(Type.String()),
-                  link: Type.Optional(Type.String()),
-                  breaking: Type.Optional(Type.Boolean()),
-                },
-                { additionalProperties: false },
-              ),
-              { minItems: 1, maxItems: 5000 },
-            ),
+            changes: Type.Array(NewChangeBody, { minItems: 1, maxItems: 5000 }),
           },
           { additionalProperties: false },
         ),

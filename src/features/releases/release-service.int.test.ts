@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDb, type TestDb } from '../../../test/support/databases.js';
 import { fixedClock } from '../../platform/clock.js';
 import { STARTER_CONFIG } from '../config/starter.js';
+import type { NewChange } from './change.js';
 
 describe.each(DIALECTS)('releases (%s)', (dialect) => {
   let t: TestDb;
@@ -21,6 +22,45 @@ describe.each(DIALECTS)('releases (%s)', (dialect) => {
     expect(r).toMatchObject({ ref: 'web@1.4.0', status: 'planned', title: 'Spring sale', targetDate: '2026-12-01', author: 'alice' });
     const [event] = await t.services.audit.list({ subjectType: 'release', subjectId: r.id, limit: 5 });
     expect(event).toMatchObject({ actor: 'alice', action: 'release.created', after: { ref: 'web@1.4.0', status: 'planned' } });
+  });
+
+  it('creates a release with its scope in one call: one transaction, audited as created and scope changed', async () => {
+    const r = await t.services.releases.create(
+      {
+        product: 'web',
+        version: '1.5.0',
+        notes: '### Features',
+        changes: [
+          { kind: 'pull_request', type: 'feat', ref: '#3', title: 'search', author: 'Ada' },
+          { kind: 'commit', type: 'fix', ref: 'abc1234', title: 'crash', breaking: true },
+        ],
+      },
+      'carol',
+    );
+    const shown = await t.services.releases.show(r.ref);
+    expect(shown.changes.map((c) => [c.kind, c.ref, c.author, c.breaking, c.afterFreeze])).toEqual([
+      ['pull_request', '#3', 'Ada', false, false],
+      ['commit', 'abc1234', null, true, false],
+    ]);
+    const events = await t.services.audit.list({ subjectId: r.id, limit: 5 });
+    expect(events.map((e) => [e.action, e.actor])).toEqual([
+      ['release.scope_changed', 'carol'],
+      ['release.created', 'carol'],
+    ]);
+    expect(events[0]?.after).toMatchObject({ ref: 'web@1.5.0', added: [{ ref: '#3' }, { ref: 'abc1234' }] });
+  });
+
+  it('a release whose scope cannot be stored is not created at all', async () => {
+    const unstorable = { kind: 'commit', type: 'fix', ref: 'abc1234', title: null } as unknown as NewChange;
+    await expect(t.services.releases.create({ product: 'web', version: '1.6.0', changes: [unstorable] }, 'carol')).rejects.toThrow();
+    await expect(t.services.releases.show('web@1.6.0')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      t.services.releases.create(
+        { product: 'web', version: '1.6.0', changes: [{ ...unstorable, title: 'x', kind: 'tweet' as 'commit' }] },
+        'carol',
+      ),
+    ).rejects.toThrow('changes[0].kind: expected one of');
+    expect(await t.services.audit.list({ subjectType: 'release', limit: 5 })).toEqual([]);
   });
 
   it('refuses duplicates, unknown products and trains, and bad versions with clear errors', async () => {

@@ -39,6 +39,8 @@ export interface CreateRelease {
   author?: string;
   train?: string;
   notes?: string;
+  /** The release's scope, recorded with it in one transaction: what `release cut` computes from git. */
+  changes?: NewChange[];
 }
 
 export interface ReleaseDetail extends Release {
@@ -56,6 +58,7 @@ export class ReleaseService {
     const tp = input.targetDate ? targetDateProblem(input.targetDate) : null;
     if (tp) problems.push({ path: 'targetDate', message: tp });
     if (problems.length) throw new AppError('validation_failed', problems.map(formatDetail).join('; '), problems);
+    assertChanges(input.changes ?? []);
 
     const now = this.deps.clock.now();
     const ref = formatRef(input.product, input.version);
@@ -84,6 +87,7 @@ export class ReleaseService {
       });
       const release = await this.mustFind(trx, ref);
       await this.deps.audit.record(trx, { actor, action: 'release.created', subjectType: 'release', subjectId: id, after: release });
+      if (input.changes?.length) await this.recordChanges(trx, release, newChanges(input.changes, now, false), false, actor);
       return release;
     });
     // Two requests creating the same release at once both pass the check above; the database keeps one.
@@ -132,12 +136,7 @@ export class ReleaseService {
 
   /** Adds changes to a release's scope. After the scope is frozen they are accepted but marked and audited as such. */
   async addChanges(ref: string, changes: NewChange[], actor: string): Promise<Change[]> {
-    changes.forEach((c, i) => {
-      if (!(CHANGE_KINDS as readonly string[]).includes(c.kind))
-        throw new AppError('bad_request', `changes[${i}].kind: expected one of ${CHANGE_KINDS.join('|')}`);
-      if (!(CHANGE_TYPES as readonly string[]).includes(c.type))
-        throw new AppError('bad_request', `changes[${i}].type: expected one of ${CHANGE_TYPES.join('|')}`);
-    });
+    assertChanges(changes);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (trx) => {
       const release = await this.mustFind(trx, ref);
@@ -145,27 +144,21 @@ export class ReleaseService {
         throw new AppError('conflict', `release ${release.ref} is ${release.status}; its scope can no longer change`);
       }
       const afterFreeze = isScopeFrozen(release.status);
-      const added: Change[] = changes.map((c) => ({
-        id: newId(now),
-        kind: c.kind,
-        type: c.type,
-        ref: c.ref,
-        title: c.title,
-        author: c.author ?? null,
-        link: c.link ?? null,
-        breaking: c.breaking ?? false,
-        afterFreeze,
-        createdAt: now.toISOString(),
-      }));
-      await insertChanges(trx, release.id, added);
-      await this.deps.audit.record(trx, {
-        actor,
-        action: afterFreeze ? 'release.scope_changed_after_freeze' : 'release.scope_changed',
-        subjectType: 'release',
-        subjectId: release.id,
-        after: { ref: release.ref, added: added.map((c) => ({ kind: c.kind, type: c.type, ref: c.ref, title: c.title })) },
-      });
+      const added = newChanges(changes, now, afterFreeze);
+      await this.recordChanges(trx, release, added, afterFreeze, actor);
       return added;
+    });
+  }
+
+  /** Inserts changes of a release and audits them, inside the caller's transaction. */
+  private async recordChanges(trx: Queryable, release: Release, added: Change[], afterFreeze: boolean, actor: string): Promise<void> {
+    await insertChanges(trx, release.id, added);
+    await this.deps.audit.record(trx, {
+      actor,
+      action: afterFreeze ? 'release.scope_changed_after_freeze' : 'release.scope_changed',
+      subjectType: 'release',
+      subjectId: release.id,
+      after: { ref: release.ref, added: added.map((c) => ({ kind: c.kind, type: c.type, ref: c.ref, title: c.title })) },
     });
   }
 
@@ -175,4 +168,28 @@ export class ReleaseService {
     if (!release) throw notFound('release', ref);
     return release;
   }
+}
+
+function assertChanges(changes: readonly NewChange[]): void {
+  changes.forEach((c, i) => {
+    if (!(CHANGE_KINDS as readonly string[]).includes(c.kind))
+      throw new AppError('bad_request', `changes[${i}].kind: expected one of ${CHANGE_KINDS.join('|')}`);
+    if (!(CHANGE_TYPES as readonly string[]).includes(c.type))
+      throw new AppError('bad_request', `changes[${i}].type: expected one of ${CHANGE_TYPES.join('|')}`);
+  });
+}
+
+function newChanges(changes: readonly NewChange[], now: Date, afterFreeze: boolean): Change[] {
+  return changes.map((c) => ({
+    id: newId(now),
+    kind: c.kind,
+    type: c.type,
+    ref: c.ref,
+    title: c.title,
+    author: c.author ?? null,
+    link: c.link ?? null,
+    breaking: c.breaking ?? false,
+    afterFreeze,
+    createdAt: now.toISOString(),
+  }));
 }

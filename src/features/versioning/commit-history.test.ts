@@ -125,6 +125,49 @@ describe('assigning commits to releases in one walk', () => {
       ),
     );
   });
+
+  it('tells a walk that listed children before parents from one that did not', () => {
+    const inOrder = new ReleaseAssigner(new Map());
+    for (const [h, p] of walk) inOrder.assign(h, p);
+    expect(inOrder.inOrder()).toBe(true);
+    // A after its child F1 but before its child T1: T1 puts it back on the frontier, where it stays.
+    const late = new ReleaseAssigner(new Map());
+    for (const [h, p] of [walk[0], walk[1], walk[2], walk[3], walk[4], walk[7], walk[5], walk[6], walk[8]] as [string, string[]][]) {
+      late.assign(h, p);
+    }
+    expect([late.outOfOrder(), late.inOrder()]).toEqual([false, false]);
+    // F1 before F2, its only child: known at once.
+    const early = new ReleaseAssigner(new Map());
+    for (const [h, p] of [walk[0], walk[1], walk[4]] as [string, string[]][]) early.assign(h, p);
+    expect(early.outOfOrder()).toBe(true);
+  });
+
+  it('is in order exactly when no commit comes before a child of it, on random histories and orders', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.nat(), { maxLength: 2 }), { minLength: 1, maxLength: 30 }), fc.array(fc.nat()), (raw, swaps) => {
+        const parents = raw.map((ps, i) => (i === 0 ? [] : [...new Set(ps.map((p) => p % i))]));
+        const seen = new Set<number>([raw.length - 1]);
+        const stack = [raw.length - 1];
+        while (stack.length) for (const p of parents[stack.pop() as number] ?? []) if (!seen.has(p) && seen.add(p)) stack.push(p);
+        // A topological order (descending index) shuffled by some swaps that keep the tip first.
+        const order = [...seen].sort((a, b) => b - a);
+        for (const k of swaps) {
+          const i = 1 + (k % Math.max(1, order.length - 1));
+          const j = 1 + ((k >> 3) % Math.max(1, order.length - 1));
+          if (i < order.length && j < order.length) [order[i], order[j]] = [order[j] as number, order[i] as number];
+        }
+        const position = new Map(order.map((c, k) => [c, k]));
+        const topological = order.every((c, k) => (parents[c] ?? []).every((p) => (position.get(p) as number) > k));
+        const assigner = new ReleaseAssigner(new Map());
+        for (const c of order)
+          assigner.assign(
+            `c${c}`,
+            (parents[c] ?? []).map((p) => `c${p}`),
+          );
+        expect(assigner.inOrder()).toBe(topological);
+      }),
+    );
+  });
 });
 
 describe('reachability of several products at once', () => {

@@ -97,18 +97,25 @@ export function cancelReverts<T extends Pick<ParsedCommit, 'hash' | 'header' | '
 
 /**
  * Assigns each commit to the lowest release whose tag reaches it, in one pass over a history listed
- * children before parents (`git log --topo-order`). A commit's release is the smallest of its own tag's
- * and its children's; it is passed on to its parents. Only the frontier of the walk is kept, so the work is
- * O(commits + parent links) and the memory the width of the history, not its length.
+ * children before parents. A commit's release is the smallest of its own tag's and its children's; it is
+ * passed on to its parents. Only the frontier of the walk is kept, so the work is O(commits + parent links)
+ * and the memory the width of the history, not its length.
  *
  * Every commit still to come is an ancestor of a frontier commit, so its release is at most the highest
  * release on the frontier (`highestPending`), which never goes up: a release above it is complete.
+ *
+ * `git log --topo-order` guarantees children before parents; git's default order (by commit date) gives it
+ * whenever commit dates follow the history, and the assigner tells when they did not (`inOrder`): a commit
+ * listed before one of its children is put back on the frontier by that child and is still there at the end.
  */
 export class ReleaseAssigner {
   private readonly pending = new Map<string, number>();
   /** How many frontier commits carry each release; the last slot counts `Infinity` (unreleased). */
   private readonly counts: Int32Array;
   private top: number;
+  private visited = 0;
+  /** A commit came before all of its children (none had put it on the frontier). */
+  private early = false;
 
   /** @param tagAt commit hash → index of the release tagged there (releases in ascending version order). */
   constructor(private readonly tagAt: ReadonlyMap<string, number>) {
@@ -120,8 +127,16 @@ export class ReleaseAssigner {
 
   /** The release index of this commit; `Infinity` when no tag reaches it (not released yet). */
   assign(hash: string, parents: readonly string[]): number {
-    let release = this.pending.get(hash) ?? Number.POSITIVE_INFINITY;
-    if (this.pending.delete(hash)) this.count(release, -1);
+    const pending = this.pending.get(hash);
+    let release = pending ?? Number.POSITIVE_INFINITY;
+    if (pending === undefined) {
+      // Only the first commit of the walk (its start) has no child before it.
+      if (this.visited > 0) this.early = true;
+    } else {
+      this.pending.delete(hash);
+      this.count(release, -1);
+    }
+    this.visited++;
     const own = this.tagAt.get(hash);
     if (own !== undefined && own < release) release = own;
     for (const p of parents) {
@@ -132,6 +147,19 @@ export class ReleaseAssigner {
       this.count(release, 1);
     }
     return release;
+  }
+
+  /**
+   * Whether the walk listed every commit after all of its children, as the assignment needs; complete once
+   * the whole history was walked (a commit that came too early is found when a later child re-adds it).
+   */
+  inOrder(): boolean {
+    return !this.early && this.pending.size === 0;
+  }
+
+  /** A commit already came before all of its children: the walk is out of order, whatever follows. */
+  outOfOrder(): boolean {
+    return this.early;
   }
 
   /** The highest release a commit still to come can belong to (-1 when the walk has nothing left). */

@@ -149,15 +149,54 @@ export async function remoteUrl(dir: string): Promise<string | null> {
  * `false` from `onCommit` stops the walk: git is stopped and the rest of the history is never read.
  */
 export function streamLog(dir: string, args: readonly string[], onCommit: (c: RawCommit) => boolean | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', dir, ...CONFIG, 'log', '-z', '--encoding=UTF-8', LOG_FORMAT, ...args], {
-      env: ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  return startLog(dir, args).read(onCommit);
+}
+
+/** How much of a started log's output is read before its reader is ready. */
+const READ_AHEAD = 1 << 20;
+
+/** A `git log` started before its reader is ready; git waits (its output pipe full) until `read` is called. */
+export interface StartedLog {
+  /** Hands each commit to `onCommit` as streamLog does; resolves when the history is read or the reader stopped. */
+  read(onCommit: (c: RawCommit) => boolean | undefined): Promise<void>;
+  /** Stops git without reading: the caller found it does not need the history after all. */
+  stop(): void;
+}
+
+/**
+ * Starts `git log` now and reads it later: git opens the repository and starts the walk while the caller
+ * still asks git other questions (the tags the reader needs first).
+ */
+export function startLog(dir: string, args: readonly string[]): StartedLog {
+  const child = spawn('git', ['-C', dir, ...CONFIG, 'log', '-z', '--encoding=UTF-8', LOG_FORMAT, ...args], {
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const err: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  // Output that comes before the reader is kept (Node discards what nobody reads once git exits), up to a
+  // limit past which git waits on its full pipe.
+  const early: Buffer[] = [];
+  let earlyBytes = 0;
+  let onChunk: ((chunk: Buffer) => void) | null = null;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (onChunk) return onChunk(chunk);
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes >= READ_AHEAD) child.stdout.pause();
+  });
+  const exited = new Promise<{ code: number | null; error: AppError | null }>((resolve) => {
+    child.once('error', (e) => resolve({ code: null, error: spawnError(e) }));
+    child.once('close', (code) => resolve({ code, error: null }));
+  });
+  const stop = () => {
+    child.stdout.destroy();
+    child.kill();
+  };
+  const read = async (onCommit: (c: RawCommit) => boolean | undefined): Promise<void> => {
     const decoder = new LogDecoder();
     let stopped = false;
     let failure: unknown = null;
-    const err: Buffer[] = [];
     const deliver = (commits: RawCommit[]) => {
       for (const c of commits) {
         if (stopped) break;
@@ -170,22 +209,20 @@ export function streamLog(dir: string, args: readonly string[], onCommit: (c: Ra
       }
       if (stopped) child.kill();
     };
-    child.stdout.on('data', (chunk: Buffer) => {
+    onChunk = (chunk) => {
       if (!stopped) deliver(decoder.push(chunk));
-    });
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.once('error', (e) => reject(spawnError(e)));
-    child.once('close', (code) => {
-      if (failure) return reject(failure);
-      if (stopped) return resolve();
-      if (code !== 0) {
-        return reject(new AppError('bad_request', `git log failed: ${gitReason(Buffer.concat(err).toString('utf8'))}`));
-      }
-      deliver(decoder.end());
-      if (failure) return reject(failure);
-      resolve();
-    });
-  });
+    };
+    for (const chunk of early.splice(0)) onChunk(chunk);
+    child.stdout.resume();
+    const { code, error } = await exited;
+    if (error) throw error;
+    if (failure) throw failure;
+    if (stopped) return;
+    if (code !== 0) throw new AppError('bad_request', `git log failed: ${gitReason(Buffer.concat(err).toString('utf8'))}`);
+    deliver(decoder.end());
+    if (failure) throw failure;
+  };
+  return { read, stop };
 }
 
 /** Creates an annotated tag at a commit; the message is passed on standard input, so any text is safe. */

@@ -84,11 +84,18 @@ export class LogDecoder {
   }
 
   private finishHeader(): void {
-    const [hash = '', parents = '', authorName = '', authorEmail = '', time = '0', message = ''] = this.fields;
+    // Read by index: destructuring runs the iterator protocol, which unoptimised code (most of a short run) pays for.
+    const f = this.fields;
+    const hash = f[0] ?? '';
+    const parents = f[1] ?? '';
+    const authorName = f[2] ?? '';
+    const authorEmail = f[3] ?? '';
+    const time = f[4] ?? '0';
+    const message = f[5] ?? '';
     this.fields = [];
     this.current = {
       hash,
-      parents: parents === '' ? [] : parents.split(' '),
+      parents: parents === '' ? [] : parents.includes(' ') ? parents.split(' ') : [parents],
       authorName,
       authorEmail,
       time: Number(time),

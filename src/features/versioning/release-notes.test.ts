@@ -58,6 +58,11 @@ describe('grouping commits into sections', () => {
     expect(g.sections.map((s) => s.title)).toEqual(['Fixed', 'New']);
     expect(g.hidden).toEqual({ other: 2 });
   });
+
+  it('counts hidden commits of any type, even one named like a property every object has', () => {
+    const custom = resolveVersioningConfig({ notes: { sections: [{ title: 'Internals', types: ['constructor'], hidden: true }] } });
+    expect(groupCommits([commit('constructor: x'), commit('constructor: y')], custom).hidden).toEqual({ constructor: 2 });
+  });
 });
 
 describe('markdown', () => {

@@ -79,10 +79,12 @@ export function groupCommits(
   const listed = sectionOfType(config);
   const breaking: NoteEntry[] = [];
   const bySection = config.sections.map(() => [] as NoteEntry[]);
-  const hidden: Record<string, number> = {};
+  // Counted in a Map: a property added to a fresh object per commit type is a slow store in V8, and a
+  // changelog groups a thousand releases.
+  const hiddenCounts = new Map<string, number>();
   const people = new Map<string, string>();
   const hide = (key: string) => {
-    hidden[key] = (hidden[key] ?? 0) + 1;
+    hiddenCounts.set(key, (hiddenCounts.get(key) ?? 0) + 1);
   };
   for (let i = commits.length - 1; i >= 0; i--) {
     const c = commits[i] as ParsedCommit;
@@ -118,8 +120,12 @@ export function groupCommits(
     if (entries.length) sections.push({ type: s.types[0] ?? 'other', title: s.title, entries });
   });
   // Sorted by their lower-case keys: case-insensitive without a collator (a changelog sorts thousands of lists).
-  const contributors = config.contributors ? [...people.keys()].sort().map((k) => people.get(k) as string) : [];
-  return { sections, hidden, contributors };
+  const contributors = config.contributors
+    ? Array.from(people.keys())
+        .sort()
+        .map((k) => people.get(k) as string)
+    : [];
+  return { sections, hidden: Object.fromEntries(hiddenCounts), contributors };
 }
 
 type EntryPart = string | ((e: NoteEntry, links: RepoLinks | null) => string);
@@ -181,7 +187,8 @@ export function renderNotes(notes: ReleaseNotes, config: VersioningConfig, links
   }
   if (notes.contributors.length) out.push('### Contributors', '', notes.contributors.join(', '), '');
   while (out.at(-1) === '') out.pop();
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;
+  const text = out.join('\n');
+  return `${text.includes('\n\n\n') ? text.replace(/\n{3,}/g, '\n\n') : text}\n`;
 }
 
 function withoutPr(header: string): string {

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import type { Client } from '../../cli/client.js';
 import type { GlobalOptions } from '../../cli/context.js';
 import { emit, table } from '../../cli/output.js';
-import { AppError, isAppError } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
 import { DEFAULT_TAG_FORMAT } from '../products/product.js';
 import { prependSection, wholeChangelog } from './changelog.js';
 import { fullChangelog } from './changelog-service.js';
@@ -161,9 +161,6 @@ async function wholeFile(s: Subject, config: VersioningConfig, o: ChangelogOptio
   };
 }
 
-/** The API takes at most this many changes per request. */
-const CHANGES_PER_CALL = 5000;
-
 export interface CutOptions {
   repo: string;
   to: string;
@@ -203,6 +200,7 @@ export async function runCut(client: Client, key: string, o: CutOptions, g: Glob
     }
     tagNeeded = existing === null;
   }
+  // One call, one transaction: the release exists with all of its scope, or not at all.
   const created = await client.createRelease({
     product: key,
     version: version.next,
@@ -210,18 +208,8 @@ export async function runCut(client: Client, key: string, o: CutOptions, g: Glob
     targetDate: o.targetDate,
     train: o.train,
     notes: preview.markdown,
+    changes: preview.scope,
   });
-  try {
-    for (let i = 0; i < preview.scope.length; i += CHANGES_PER_CALL) {
-      await client.addChanges(created.ref, preview.scope.slice(i, i + CHANGES_PER_CALL));
-    }
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new AppError(
-      isAppError(error) ? error.code : 'internal',
-      `release ${created.ref} was created, but adding its changes failed: ${why}`,
-    );
-  }
   if (tagNeeded) await createAnnotatedTag(subject.dir, tag, preview.commit, `${key} ${version.next}\n\n${preview.markdown}`);
   const changes = preview.scope.length;
   const data = { release: created, version, changes, tag: o.tag ? tag : null, tagged: tagNeeded };

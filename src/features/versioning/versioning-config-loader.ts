@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, type ErrorDetail } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
 import { DEFAULT_TAG_FORMAT } from '../products/product.js';
 import { resolveVersioningConfig, type VersioningConfig, versioningConfigProblems } from './versioning-config.js';
 
@@ -33,28 +33,13 @@ export async function loadVersioningSettings(file: string | undefined, dir = '.'
     const code = (error as NodeJS.ErrnoException).code;
     throw new AppError('bad_request', code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code})`);
   }
-  const { parseConfig } = await import('../config/config-document.js');
+  const { configProblems, parseConfig } = await import('../config/config-document.js');
   const parsed = parseConfig(text, path);
   const problems = versioningConfigProblems(parsed.versioning);
-  if (problems.length > 0) {
-    const details = await positioned(text, path, problems);
-    throw new AppError('config_invalid', `${path} has ${details.length} problem${details.length === 1 ? '' : 's'}`, details);
-  }
+  if (problems.length > 0) throw configProblems(text, path, problems);
   return {
     file: path,
     config: resolveVersioningConfig(parsed.versioning),
     products: (parsed.products ?? []).map((p) => ({ key: p.key, path: p.path ?? null, tagFormat: p.tagFormat ?? DEFAULT_TAG_FORMAT })),
   };
-}
-
-async function positioned(text: string, file: string, problems: { path: (string | number)[]; message: string }[]): Promise<ErrorDetail[]> {
-  const { LineCounter, parseDocument } = await import('yaml');
-  const { formatPath } = await import('../../platform/validation.js');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  return problems.map((p) => {
-    const node = doc.getIn(p.path, true) as { range?: [number, number, number] } | undefined;
-    const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-    return { file, line: pos?.line, column: pos?.col, path: formatPath(p.path), message: p.message };
-  });
 }

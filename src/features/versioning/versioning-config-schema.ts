@@ -45,7 +45,7 @@ export const VersioningConfigSchema = Type.Object(
       Type.Object(
         {
           sections: Type.Optional(
-            Type.Array(SectionSchema, { description: 'Sections in the order shown; types in no section are left out (and counted).' }),
+            Type.Array(SectionSchema, { description: 'Sections in the order shown; a type no section lists counts as `other`.' }),
           ),
           breakingTitle: Type.Optional(
             Type.String({ minLength: 1, description: 'Heading of the breaking changes (default Breaking changes).' }),

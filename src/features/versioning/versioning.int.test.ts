@@ -245,6 +245,34 @@ describe('full changelog in one pass', () => {
   });
 });
 
+describe('full changelog on a history whose commit dates go against it', () => {
+  it('notices that the date-ordered walk listed a parent before a child, and walks again in topological order', async () => {
+    const repo = newRepo();
+    const at = (iso: string) => ({ GIT_AUTHOR_DATE: iso, GIT_COMMITTER_DATE: iso });
+    const commit = (iso: string, message: string) => repo.gitWith(at(iso), 'commit', '-q', '--allow-empty', '-m', message);
+    repo.commit('feat: base');
+    repo.tag('v1.0.0');
+    // P is dated after both releases' other work; K2, its child on main, was committed on a clock years behind.
+    commit('2030-01-01T00:00:00Z', 'feat: parent');
+    repo.branch('side');
+    commit('2031-01-01T00:00:00Z', 'fix: on the side');
+    repo.checkout('main');
+    commit('2027-01-01T00:00:00Z', 'fix: skewed clock');
+    repo.tag('v1.1.0');
+    repo.gitWith(at('2032-01-01T00:00:00Z'), 'merge', '-q', '--no-ff', '-m', "Merge branch 'side'", 'side');
+    // git's date order lists P (2030) before K2 (2027): P must still count in 1.1.0, which K2's tag reaches.
+    const order = repo.git('log', '--format=%s').split('\n');
+    expect(order.indexOf('feat: parent')).toBeLessThan(order.indexOf('fix: skewed clock'));
+    const log = await fullChangelog(subject(repo), config);
+    const entries = (md: string) => [...md.matchAll(/^- (.*?) \(/gm)].map((m) => m[1]);
+    expect(log.releases.map((r) => [r.version, entries(r.markdown)])).toEqual([
+      ['1.1.1', ['on the side']],
+      ['1.1.0', ['parent', 'skewed clock']],
+      ['1.0.0', ['base']],
+    ]);
+  });
+});
+
 describe('bad input', () => {
   it('says clearly when the folder is not a git repository, or does not exist', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'railyard-nogit-'));
@@ -264,6 +292,8 @@ describe('bad input', () => {
     repo.commit('fix: b');
     await expect(computeVersion(subject(repo, { to: 'v9.9.9' }), config)).rejects.toThrow("unknown revision 'v9.9.9'");
     await expect(computeNotes(subject(repo), config, { from: 'v0.9.0' })).rejects.toThrow("unknown tag 'v0.9.0'. Latest tags: v1.0.0.");
+    // The full changelog starts its walk while it looks the revision up: the same message.
+    await expect(fullChangelog(subject(repo, { to: 'v9.9.9' }), config)).rejects.toThrow("unknown revision 'v9.9.9'");
   });
 
   it('an empty range is an error for notes, and nothing to do for version', async () => {
@@ -325,5 +355,19 @@ describe('streaming git log', () => {
     await streamLog(repo.dir, ['--end-of-options', 'HEAD'], () => (++seen === 3 ? false : undefined));
     expect(seen).toBe(3);
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('keeps what a log started early printed before its reader came, even after git exited', async () => {
+    const repo = newRepo();
+    for (let i = 0; i < 5; i++) repo.commit(`fix: ${i}`);
+    const { startLog } = await import('./git-loader.js');
+    const log = startLog(repo.dir, ['--end-of-options', 'HEAD']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seen: string[] = [];
+    await log.read((c) => {
+      seen.push(c.message.trim());
+      return undefined;
+    });
+    expect(seen).toEqual(['fix: 4', 'fix: 3', 'fix: 2', 'fix: 1', 'fix: 0']);
   });
 });

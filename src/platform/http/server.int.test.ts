@@ -63,6 +63,25 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
     expect((await call('GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: true });
   });
 
+  it('creates a release with its whole scope in one request, as release cut does', async () => {
+    await call('POST', '/api/v1/config/apply', { yaml: STARTER_CONFIG });
+    const change = (i: number) => ({ kind: 'commit', type: 'fix', ref: i.toString(16).padStart(40, '0'), title: `fix ${i}` });
+    const changes = Array.from({ length: 6000 }, (_, i) => change(i));
+    const created = await call('POST', '/api/v1/releases', { product: 'api', version: '5.0.0', changes }, { 'railyard-actor': 'dora' });
+    expect(created.status).toBe(201);
+    expect((await call('GET', '/api/v1/releases/api@5.0.0')).body.changes).toHaveLength(6000);
+    const audit = await call('GET', '/api/v1/audit?limit=2');
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['release.scope_changed', 'release.created']);
+    const tooMany = await call('POST', '/api/v1/releases', {
+      product: 'api',
+      version: '5.0.1',
+      changes: Array.from({ length: 20_001 }, (_, i) => change(i)),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.details[0]).toMatchObject({ path: 'body.changes' });
+    expect((await call('GET', '/api/v1/releases/api@5.0.1')).status).toBe(404);
+  });
+
   it('answers malformed JSON, wrong types and unknown ids with a 4xx error body, never a 500', async () => {
     await call('POST', '/api/v1/config/apply', { yaml: STARTER_CONFIG });
     await call('POST', '/api/v1/releases', { product: 'api', version: '0.9.0' });
@@ -81,7 +100,10 @@ describe.each(DIALECTS)('HTTP API (%s)', (dialect) => {
     expect(wrongType.body.error.details).toEqual(
       expect.arrayContaining([
         { path: 'body.version', message: 'expected string, got number 3' },
-        { path: 'body.extra', message: "unknown field 'extra' (allowed: product, version, title, targetDate, author, train, notes)" },
+        {
+          path: 'body.extra',
+          message: "unknown field 'extra' (allowed: product, version, title, targetDate, author, train, notes, changes)",
+        },
       ]),
     );
 
