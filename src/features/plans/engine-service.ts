@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
+import { lockHead } from '../audit/audit-store.js';
 import { insertDeployment } from '../deployments/deployment-store.js';
 import { updateReleaseStatus } from '../releases/release-store.js';
 import {
@@ -535,7 +536,11 @@ export class RunEngine {
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
     const claimed = await this.transaction(async (tx) => {
       // Queued runs enter their environments first (when a slot is free), so their first steps are claimable now.
-      for (const environmentId of await environmentsWithQueuedRuns(tx.trx)) await this.admitIn(tx, environmentId);
+      // The audit head is locked before any environment, the order every other writer takes them in
+      // (PostgreSQL would otherwise find a deadlock between this and a completion that admits the next run).
+      const waiting = (await environmentsWithQueuedRuns(tx.trx)).sort();
+      if (waiting.length > 0) await lockHead(tx.trx);
+      for (const environmentId of waiting) await this.admitIn(tx, environmentId);
       return this.claimIn(tx, owner, limit, leaseMs);
     });
     for (const runId of new Set(claimed.map((c) => c.runId))) this.changed(runId);

@@ -32,8 +32,14 @@ describe.each(DIALECTS)('waiting for a run from a local CLI (%s)', (dialect) => 
     while (!(await t.services.runs.workersAlive())) await new Promise((r) => setTimeout(r, 10));
     const waitingForB = second.wait(b.id, 30_000);
 
+    // Promotions are queued until a worker admits them: confirm once each run waits for its person.
+    const awaiting = async (id: string) => {
+      while ((await t.services.runs.show(id)).status !== 'awaiting') await new Promise((r) => setTimeout(r, 10));
+    };
+    await awaiting(a.id);
     await first.confirm(a.id, 'ok', {});
     expect((await waitingForA).status).toBe('succeeded'); // and the first CLI's worker has stopped
+    await awaiting(b.id);
     await second.confirm(b.id, 'ok', {});
     const done = await waitingForB;
     expect(done.status).toBe('succeeded');
