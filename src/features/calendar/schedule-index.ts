@@ -314,9 +314,11 @@ export class ScheduleIndex {
         }
       }
       // Fewer bookings than capacity can never fill the environment: no list to make.
-      const busy = bookings.length < capacity ? [] : bookings.filter((b) => b.id !== slot.id && b.start < e && b.end > t);
+      const busy: Slot[] = [];
+      if (bookings.length >= capacity) for (const b of bookings) if (b.id !== slot.id && b.start < e && b.end > t) busy.push(b);
       if (busy.length >= capacity && maxConcurrent(busy, t, e) >= capacity) {
-        t = Math.min(...busy.map((b) => b.end));
+        t = Number.POSITIVE_INFINITY;
+        for (const b of busy) t = Math.min(t, b.end);
         continue;
       }
       return { start: isoOf(t), end: isoOf(e) };
