@@ -273,15 +273,18 @@ export class ScheduleIndex {
     return null;
   }
 
-  /** The last suggestion made for each slot: a slot in several conflicts is often asked about the same instant. */
-  private readonly suggested = new Map<Slot, { after: number; slot: Suggestion }>();
+  /**
+   * The last suggestion made: a slot's conflicts are found one after another (each freeze it overlaps, then its
+   * maintenance windows) and all ask for the next free slot after its start.
+   */
+  private suggested: { slot: Slot; after: number; found: Suggestion } | null = null;
 
   /** The next [t, t+length) at or after `after` free of freezes, inside maintenance windows and below capacity. */
   freeSlot(slot: Slot, after: number): Suggestion {
-    const known = this.suggested.get(slot);
-    if (known?.after === after) return known.slot;
+    const last = this.suggested;
+    if (last !== null && last.slot === slot && last.after === after) return last.found;
     const found = this.searchFreeSlot(slot, after);
-    this.suggested.set(slot, { after, slot: found });
+    this.suggested = { slot, after, found };
     return found;
   }
 
