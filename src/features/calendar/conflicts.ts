@@ -259,11 +259,16 @@ function dependencies(input: ConflictInput, slots: readonly Slot[], cal: Schedul
   for (const s of slots) {
     for (const dep of input.products.get(s.product)?.dependsOn ?? []) {
       const key = `${dep.product}|${s.environment}`;
-      const fits = (v: string) => satisfies(v, dep.range);
-      if ((input.deployed.get(key) ?? []).some(fits)) continue;
-      const candidates = (byProductEnv.get(key) ?? []).filter((d) => fits(d.version));
-      if (candidates.some((d) => d.end <= s.start)) continue;
-      const first = candidates[0];
+      if (someFits(input.deployed.get(key), dep.range, satisfies)) continue;
+      // By end: the first planned version that fits ends first, so if any ends in time, it does.
+      let first: Slot | undefined;
+      for (const d of byProductEnv.get(key) ?? []) {
+        if (satisfies(d.version, dep.range)) {
+          first = d;
+          break;
+        }
+      }
+      if (first && first.end <= s.start) continue;
       out.push({
         kind: 'dependency',
         environment: s.environment,
@@ -278,6 +283,11 @@ function dependencies(input: ConflictInput, slots: readonly Slot[], cal: Schedul
       });
     }
   }
+}
+
+function someFits(versions: readonly string[] | undefined, range: string, satisfies: (version: string, range: string) => boolean): boolean {
+  for (const v of versions ?? []) if (satisfies(v, range)) return true;
+  return false;
 }
 
 /**

@@ -52,8 +52,24 @@ export function vtimezone(zone: string): { tzid: string; block: string } | null 
  */
 export function utcStamp(time: number | string): string {
   const i = typeof time === 'number' ? isoOf(time) : time.endsWith('Z') && time.length >= 20 ? time : new Date(time).toISOString();
-  const c = (n: number) => i.charCodeAt(n);
-  return String.fromCharCode(c(0), c(1), c(2), c(3), c(5), c(6), c(8), c(9), 84, c(11), c(12), c(14), c(15), c(17), c(18), 90);
+  return String.fromCharCode(
+    i.charCodeAt(0),
+    i.charCodeAt(1),
+    i.charCodeAt(2),
+    i.charCodeAt(3),
+    i.charCodeAt(5),
+    i.charCodeAt(6),
+    i.charCodeAt(8),
+    i.charCodeAt(9),
+    84,
+    i.charCodeAt(11),
+    i.charCodeAt(12),
+    i.charCodeAt(14),
+    i.charCodeAt(15),
+    i.charCodeAt(17),
+    i.charCodeAt(18),
+    90,
+  );
 }
 
 function localStamp(local: string): string {

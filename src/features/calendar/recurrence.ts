@@ -245,8 +245,7 @@ function compileRecurring(spec: WindowSpec, rrule: string, zone: string): Compil
       return best;
     },
     between(from, to, limit = EXPANSION_LIMIT) {
-      const known = memo.find((m) => m.from === from && m.to === to && m.limit === limit);
-      if (known) return known.occ;
+      for (const m of memo) if (m.from === from && m.to === to && m.limit === limit) return m.occ;
       const out: Occurrence[] = [];
       for (const z of starting(from - maxSpan, to - 1, limit)) {
         const end = endOf(z);

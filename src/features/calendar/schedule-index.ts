@@ -273,15 +273,18 @@ export class ScheduleIndex {
     return null;
   }
 
-  /** The last suggestion made for each slot: a slot in several conflicts is often asked about the same instant. */
-  private readonly suggested = new Map<Slot, { after: number; slot: Suggestion }>();
+  /**
+   * The last suggestion made: a slot's conflicts are found one after another (each freeze it overlaps, then its
+   * maintenance windows) and all ask for the next free slot after its start.
+   */
+  private suggested: { slot: Slot; after: number; found: Suggestion } | null = null;
 
   /** The next [t, t+length) at or after `after` free of freezes, inside maintenance windows and below capacity. */
   freeSlot(slot: Slot, after: number): Suggestion {
-    const known = this.suggested.get(slot);
-    if (known?.after === after) return known.slot;
+    const last = this.suggested;
+    if (last !== null && last.slot === slot && last.after === after) return last.found;
     const found = this.searchFreeSlot(slot, after);
-    this.suggested.set(slot, { after, slot: found });
+    this.suggested = { slot, after, found };
     return found;
   }
 
@@ -314,9 +317,11 @@ export class ScheduleIndex {
         }
       }
       // Fewer bookings than capacity can never fill the environment: no list to make.
-      const busy = bookings.length < capacity ? [] : bookings.filter((b) => b.id !== slot.id && b.start < e && b.end > t);
+      const busy: Slot[] = [];
+      if (bookings.length >= capacity) for (const b of bookings) if (b.id !== slot.id && b.start < e && b.end > t) busy.push(b);
       if (busy.length >= capacity && maxConcurrent(busy, t, e) >= capacity) {
-        t = Math.min(...busy.map((b) => b.end));
+        t = Number.POSITIVE_INFINITY;
+        for (const b of busy) t = Math.min(t, b.end);
         continue;
       }
       return { start: isoOf(t), end: isoOf(e) };
