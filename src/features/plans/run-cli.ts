@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@commander-js/extra-typings';
 import type { Program } from '../../cli/context.js';
 import { globalsOf, parseLimit, withClient } from '../../cli/context.js';
 import { emit, fields, table } from '../../cli/output.js';
-import { formatMs, parseDurationMs } from './plan.js';
+import { FINAL_RUN_STATUSES, formatMs, parseDurationMs } from './plan.js';
 import type { Run, RunDetail } from './run.js';
 import { runExitCode } from './run.js';
 
@@ -77,6 +77,7 @@ export function registerRunCommands(program: Program): void {
     .action(async (id, o, cmd) =>
       withClient(cmd, async (client, g) => {
         let after: string | undefined;
+        let ended = false;
         for (;;) {
           const page = await client.runs.logs(id, { after, step: o.step, limit: 1000 });
           for (const l of page.items) {
@@ -86,13 +87,10 @@ export function registerRunCommands(program: Program): void {
           }
           after = page.items.at(-1)?.id ?? after;
           if (page.items.length === 1000) continue;
-          if (!o.follow) return 0;
-          const r = await client.runs.show(id);
-          if (['succeeded', 'failed', 'rolled_back', 'cancelled'].includes(r.status)) {
-            const rest = await client.runs.logs(id, { after, step: o.step, limit: 1000 });
-            for (const l of rest.items) process.stdout.write(g.json ? `${JSON.stringify(l)}\n` : prefix(l.step, l.text));
-            return 0;
-          }
+          if (!o.follow || ended) return 0;
+          // Once the run has ended, one more pass prints what it wrote before ending.
+          ended = (FINAL_RUN_STATUSES as readonly string[]).includes((await client.runs.show(id)).status);
+          if (ended) continue;
           await new Promise((res) => setTimeout(res, 300));
         }
       }),
