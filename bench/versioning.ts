@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CommitParser } from 'conventional-commits-parser';
 import { parseCommitMessage } from '../src/features/versioning/conventional-commit.js';
-import { CLI, ensureBuilt } from './lib/cli.js';
+import { CLEAN_ENV, CLI, ensureBuilt } from './lib/cli.js';
 import { type Benchmark, log, type Row } from './lib/report.js';
 import { tempDir } from './lib/seed.js';
 import { median, ms } from './lib/stats.js';
@@ -62,7 +62,8 @@ function peers(): { cliff: string | null; cc: string | null } {
 
 /**
  * Runs a command `runs` times as a subprocess in `cwd` (wall clock, spawn to exit) under /usr/bin/time for
- * its peak resident memory. A run that fails or passes `timeout` ends the measurement with a note.
+ * its peak resident memory, in the clean environment cold-start uses. A run that fails or passes `timeout`
+ * ends the measurement with a note.
  */
 function measure(cmd: string, args: string[], cwd: string, runs: number, timeout = PEER_TIMEOUT_MS): Measured {
   const times: number[] = [];
@@ -75,7 +76,7 @@ function measure(cmd: string, args: string[], cwd: string, runs: number, timeout
   const limit = ['timeout', '--kill-after=5', String(timeout / 1000), cmd, ...args];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const options = { cwd, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], maxBuffer: 1 << 28 };
+    const options = { cwd, env: CLEAN_ENV, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], maxBuffer: 1 << 28 };
     const r = haveTime
       ? spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', ...limit], options)
       : spawnSync('timeout', limit.slice(1), options);

@@ -33,6 +33,13 @@ export interface CommandRun {
   stdout: string;
 }
 
+/**
+ * The environment the timed subprocesses get: PATH and HOME only. Nothing from the caller's shell reaches
+ * them: no RAILYARD_*, and no NODE_OPTIONS or NODE_EXTRA_CA_CERTS (which makes every Node process read a CA
+ * bundle at start, ~70 ms here, and would be measured as the CLI's start-up).
+ */
+export const CLEAN_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+
 /** Runs a command to completion as a real subprocess; returns its wall-clock time. Fails on a non-zero exit. */
 export function timeCommand(args: readonly string[], options: { cwd?: string; input?: string } = {}): CommandRun {
   const start = performance.now();
@@ -41,8 +48,7 @@ export function timeCommand(args: readonly string[], options: { cwd?: string; in
     input: options.input,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    // A clean environment for the CLI: no RAILYARD_* from the caller's shell.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: CLEAN_ENV,
   });
   const ms = performance.now() - start;
   if (r.error) throw r.error;

@@ -3,7 +3,8 @@ import { calendarProblems } from '../calendar/window-rules.js';
 import { isValidTimezone } from '../environments/environment.js';
 import { gateProblems } from '../gates/gate-rules.js';
 import { planProblems } from '../plans/plan-rules.js';
-import { findDependencyCycle, rangeProblem, tagFormatProblem } from '../products/product.js';
+import { findDependencyCycle, rangeProblem } from '../products/dependency.js';
+import { tagFormatProblem } from '../products/product.js';
 import type { ConfigFile } from './config-schema.js';
 
 /**

@@ -1,5 +1,3 @@
-import semver from 'semver';
-
 /** Keys name things in URLs, CLI arguments and `PRODUCT@VERSION` references. */
 export const KEY_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
 const KEY_RE = new RegExp(KEY_PATTERN);
@@ -40,38 +38,6 @@ export function tagFormatProblem(format: string): string | null {
   if (versions !== 1) return 'must contain {version} exactly once';
   if (/[\s~^:?*[\\]/.test(format.replaceAll('{version}', '').replaceAll('{name}', ''))) {
     return 'contains characters git does not allow in tag names';
-  }
-  return null;
-}
-
-export function rangeProblem(range: string): string | null {
-  return semver.validRange(range) === null ? `'${range}' is not a valid semver range` : null;
-}
-
-/**
- * Finds a dependency cycle in a product graph (key → keys it depends on) and returns it as a path that
- * starts and ends at the same key, or null when the graph is acyclic.
- */
-export function findDependencyCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | null {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | null => {
-    const s = state.get(node);
-    if (s === 'done') return null;
-    if (s === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of graph.get(node) ?? []) {
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(node, 'done');
-    return null;
-  };
-  for (const node of graph.keys()) {
-    const cycle = visit(node);
-    if (cycle) return cycle;
   }
   return null;
 }

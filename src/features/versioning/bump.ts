@@ -1,4 +1,10 @@
-import semver from 'semver';
+import gt from 'semver/functions/gt.js';
+import gte from 'semver/functions/gte.js';
+import inc from 'semver/functions/inc.js';
+import major from 'semver/functions/major.js';
+import minor from 'semver/functions/minor.js';
+import patch from 'semver/functions/patch.js';
+import prerelease from 'semver/functions/prerelease.js';
 import type { VersioningConfig } from './versioning-config.js';
 
 /** How far a version moves. `initial`: the first release (no tag yet); `none`: nothing that changes it. */
@@ -38,7 +44,7 @@ export function levelOf(commits: readonly BumpInput[], base: string | null, conf
     if (RANK[l] > RANK[level]) level = l;
     if (level === 'major') break;
   }
-  if (base !== null && semver.major(base) === 0) {
+  if (base !== null && major(base) === 0) {
     if (level === 'major') return config.preMajorBreaking;
     if (level === 'minor') return config.preMajorFeat;
   }
@@ -90,19 +96,19 @@ export function nextVersion(
   } else if (level === 'none') {
     return result(stable, 'none', commits.length ? `${reason}: nothing that changes the version` : 'no commits');
   } else {
-    core = semver.inc(stable, level) ?? stable;
+    core = inc(stable, level) ?? stable;
     bump = level;
   }
   const why = bump === 'initial' ? `first release${reason ? `: ${reason}` : ''}` : reason;
   // A prerelease line already announced a version at least this high: keep working towards it.
-  if (latest !== null && semver.prerelease(latest) !== null) {
-    const announced = `${semver.major(latest)}.${semver.minor(latest)}.${semver.patch(latest)}`;
-    if (semver.gte(announced, core) && (stable === null || semver.gt(announced, stable))) core = announced;
+  if (latest !== null && prerelease(latest) !== null) {
+    const announced = `${major(latest)}.${minor(latest)}.${patch(latest)}`;
+    if (gte(announced, core) && (stable === null || gt(announced, stable))) core = announced;
   }
   if (pre === null) return result(core, bump, why);
-  const latestPre = latest === null ? null : semver.prerelease(latest);
+  const latestPre = latest === null ? null : prerelease(latest);
   if (latest !== null && latestPre !== null && latest.startsWith(`${core}-`) && String(latestPre[0]) === pre) {
-    return result(semver.inc(latest, 'prerelease', pre) ?? `${core}-${pre}.0`, bump, why);
+    return result(inc(latest, 'prerelease', pre) ?? `${core}-${pre}.0`, bump, why);
   }
   return result(`${core}-${pre}.0`, bump, why);
 }

@@ -1,4 +1,5 @@
-import semver from 'semver';
+import gt from 'semver/functions/gt.js';
+import valid from 'semver/functions/valid.js';
 
 export const CHANGELOG_HEADER = '# Changelog\n\nAll notable changes to this project are documented in this file.\n';
 
@@ -30,7 +31,7 @@ export function splitChangelog(text: string): { header: string; sections: Sectio
 export function versionInHeading(line: string): string | null {
   const m = /^#{1,2} \[?[^\s\d[\]]*?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)/.exec(line);
   const v = m?.[1] ?? null;
-  return v !== null && semver.valid(v) === v ? v : null;
+  return v !== null && valid(v) === v ? v : null;
 }
 
 /**
@@ -46,7 +47,7 @@ export function prependSection(
 ): string {
   if (existing === null || existing.trim() === '') return joinChangelog(CHANGELOG_HEADER, [section.markdown]);
   const { header, sections } = splitChangelog(existing);
-  const superseded = (v: string | null) => v !== null && (v === section.version || (base !== null && !isTagged(v) && semver.gt(v, base)));
+  const superseded = (v: string | null) => v !== null && (v === section.version || (base !== null && !isTagged(v) && gt(v, base)));
   const kept = sections.filter((s) => !superseded(s.version)).map((s) => s.text);
   return joinChangelog(header.trim() === '' ? CHANGELOG_HEADER : header, [section.markdown, ...kept]);
 }

@@ -1,4 +1,5 @@
-import { parse, type SemVer } from 'semver';
+import type SemVer from 'semver/classes/semver.js';
+import parse from 'semver/functions/parse.js';
 import { AppError } from '../../platform/errors.js';
 import { type ParsedCommit, readCommit } from './commit-history.js';
 import { isAncestor, listTags, probeRepo, type RepoInfo, remoteUrl, resolveCommit, streamLog, type TagRef } from './git-loader.js';

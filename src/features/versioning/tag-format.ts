@@ -1,4 +1,5 @@
-import semver from 'semver';
+import prerelease from 'semver/functions/prerelease.js';
+import valid from 'semver/functions/valid.js';
 import { AppError } from '../../platform/errors.js';
 import { tagFormatProblem } from '../products/product.js';
 
@@ -42,7 +43,7 @@ export function compileTagFormat(format: string, name: string | null): TagFormat
     candidateOf,
     versionOf(tag) {
       const v = candidateOf(tag);
-      return v !== null && semver.valid(v) === v ? v : null;
+      return v !== null && valid(v) === v ? v : null;
     },
     tagOf: (version) => `${prefix}${version}${suffix}`,
   };
@@ -56,5 +57,5 @@ export interface ReleaseTag {
 }
 
 export function isPrerelease(version: string): boolean {
-  return semver.prerelease(version) !== null;
+  return prerelease(version) !== null;
 }
