@@ -206,6 +206,9 @@ async function generate(dir: string, commits: number, tagEvery: number): Promise
   if (code !== 0) throw new Error(`git fast-import exited ${code}`);
   spawnSync('git', ['update-ref', '-d', 'refs/heads/topic'], { cwd: dir });
   spawnSync('git', ['checkout', '-q', '-f', 'main'], { cwd: dir, stdio: 'inherit' });
+  // Refs as a clone has them (git clone writes packed-refs; git gc packs refs): fast-import leaves one file
+  // per tag, which makes every tag listing — ours and the peers' — read a thousand files.
+  spawnSync('git', ['pack-refs', '--all'], { cwd: dir, stdio: 'inherit' });
   return { commits: made, tags, packageTags };
 }
 

@@ -40,7 +40,15 @@ export const COMMAND_MODULES: { words: readonly string[]; load: (version: string
   { words: ['windows', 'freeze'], load: async () => (await import('../features/calendar/window-cli.js')).registerWindowCommands },
   {
     words: ['version', 'notes', 'changelog', 'release'],
-    load: async () => (await import('../features/versioning/versioning-cli.js')).registerVersioningCommands,
+    // `version`, `notes` and `changelog` need their actions at once: those load beside the definitions
+    // instead of after them, saving a round of module loading on every call.
+    load: async () => {
+      const [cli] = await Promise.all([
+        import('../features/versioning/versioning-cli.js'),
+        import('../features/versioning/versioning-actions-cli.js'),
+      ]);
+      return cli.registerVersioningCommands;
+    },
   },
   { words: ['evidence'], load: async () => (await import('../features/evidence/evidence-cli.js')).registerEvidenceCommands },
   { words: ['gate', 'approve', 'approvals'], load: async () => (await import('../features/gates/gate-cli.js')).registerGateCommands },
