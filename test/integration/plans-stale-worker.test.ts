@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Services, startServices } from '../../src/platform/container.js';
+import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 import { railyardAsync, startWorkerProcess, type WorkerProcess } from '../support/cli.js';
 import { childrenOf, eventually, type Ledger, processAlive, startLedger, writeEffectScript } from '../support/plans.js';
 
@@ -32,9 +33,10 @@ products:
 `;
 }
 
-describe('a worker paused past its lease', () => {
+describe.each(DIALECTS)('a worker paused past its lease (%s)', (dialect) => {
   let dir: string;
-  let dbPath: string;
+  let dbUrl: string;
+  let dropDb: () => Promise<void> = async () => {};
   let ledger: Ledger;
   let services: Services;
   let workers: WorkerProcess[] = [];
@@ -42,9 +44,11 @@ describe('a worker paused past its lease', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'railyard-stale-'));
-    dbPath = join(dir, 'railyard.db');
+    const fresh = await freshDatabaseUrl(dialect);
+    dbUrl = dialect === 'sqlite' ? join(dir, 'railyard.db') : fresh.url;
+    dropDb = fresh.drop;
     ledger = await startLedger();
-    services = await startServices(dbPath);
+    services = await startServices(dbUrl);
     await services.config.apply(config(writeEffectScript(dir), ledger.port), 'railyard.yaml', { dryRun: false }, 'admin');
   });
   afterEach(async () => {
@@ -55,17 +59,18 @@ describe('a worker paused past its lease', () => {
     await Promise.all(workers.map((w) => w.stop(1_000)));
     await services?.close();
     await ledger?.close();
+    await dropDb();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const startWorker = async () => {
-    const w = await startWorkerProcess(dbPath, ['--lease', '1s', '--concurrency', '4', '--grace', '1s'], dir);
+    const w = await startWorkerProcess(dbUrl, ['--lease', '1s', '--concurrency', '4', '--grace', '1s'], dir);
     workers.push(w);
     return w;
   };
   const stepRow = (runId: string, key: string) =>
     services.database.db.selectFrom('step_runs').selectAll().where('run_id', '=', runId).where('key', '=', key).executeTakeFirstOrThrow();
-  const cli = (...args: string[]) => railyardAsync([...args, '--db', dbPath, '--as', 'bob'], { cwd: dir });
+  const cli = (...args: string[]) => railyardAsync([...args, '--db', dbUrl, '--as', 'bob'], { cwd: dir });
 
   /**
    * Worker A claims the run's step and has its effect applied; A is paused; worker B starts and, once A's lease
