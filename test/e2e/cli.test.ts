@@ -126,6 +126,13 @@ describe('railyard CLI, as a subprocess against a local database', () => {
     const r = railyard(['products', 'list', '--json'], { cwd: tmpdir(), env: { RAILYARD_DB: join(dir, 'railyard.db') } });
     expect(JSON.parse(r.stdout)).toHaveLength(2);
   });
+
+  it('says so, in one line, when a PostgreSQL database cannot be reached', async () => {
+    const port = await freePort();
+    const r = railyard(['products', 'list', '--db', `postgres://railyard:secret@127.0.0.1:${port}/railyard`], { cwd: dir });
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`error: cannot use the database: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+  });
 });
 
 describe('railyard CLI against a server (--server)', () => {

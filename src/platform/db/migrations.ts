@@ -59,7 +59,16 @@ async function isUpToDate(db: Kysely<unknown>): Promise<boolean> {
   try {
     const { rows } = await sql<{ name: string }>`select name from kysely_migration where name = ${latest}`.execute(db);
     return rows.length === 1;
-  } catch {
-    return false; // no migration table yet: a new database
+  } catch (error) {
+    if (isMissingTable(error)) return false; // no migration table yet: a new database
+    // Anything else is the database refusing us (unreachable, wrong password, no such database): say so
+    // here, before the migrator would report it as a failed migration.
+    throw new AppError('unavailable', `cannot use the database: ${(error as Error).message}`);
   }
+}
+
+/** PostgreSQL's undefined_table, or SQLite's "no such table". */
+function isMissingTable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === '42P01' || (typeof e?.message === 'string' && e.message.startsWith('no such table'));
 }
