@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { DatabaseHandle } from '../platform/db/database.js';
-import { AppError } from '../platform/errors.js';
+import { AppError, isAppError } from '../platform/errors.js';
 import type { Program } from './context.js';
 import { globalsOf } from './context.js';
 import { emit, fields, reportError, table } from './output.js';
@@ -84,7 +84,7 @@ export function registerDbCommands(program: Program): void {
         const { exportDump } = await import('../platform/db/dump-export.js');
         const { systemClock } = await import('../platform/clock.js');
         if (o.out === '-') {
-          await exportDump(database as DatabaseHandle, systemClock, writer(process.stdout));
+          await exportDump(database as DatabaseHandle, systemClock, writer(process.stdout, 'standard output'));
           return 0;
         }
         // Written beside the target and renamed at the end: the file named by --out is whole or absent.
@@ -92,7 +92,7 @@ export function registerDbCommands(program: Program): void {
         const partial = `${target}.partial-${process.pid}`;
         const out = createWriteStream(partial, { flags: 'wx' });
         try {
-          const summary = await exportDump(database as DatabaseHandle, systemClock, writer(out));
+          const summary = await exportDump(database as DatabaseHandle, systemClock, writer(out, target));
           out.end();
           await once(out, 'close');
           renameSync(partial, target);
@@ -189,20 +189,30 @@ async function onDatabase(
     }
     process.exitCode = await body(target, g.json);
   } catch (error) {
-    process.exitCode = reportError(error, g.json);
+    // A driver's or the system's own error (refused connection, wrong password, missing directory) names the database.
+    const code = (error as { code?: unknown }).code;
+    const known = isAppError(error) || typeof code !== 'string';
+    const where = target?.location ?? g.db;
+    process.exitCode = reportError(known ? error : new AppError('unavailable', `${where}: ${(error as Error).message}`), g.json);
   } finally {
     await target?.close().catch(() => {});
   }
 }
 
-/** Writes to a stream, waiting whenever it is full; a stream error (a closed pipe) fails the next write. */
-function writer(stream: Writable): (chunk: string) => Promise<void> {
-  let failed: Error | undefined;
-  stream.on('error', (error) => {
-    failed = error;
-  });
+/** Writes to a stream, waiting whenever it is full; a stream error (a closed pipe, a full disk) fails the next write. */
+function writer(stream: Writable, label: string): (chunk: string) => Promise<void> {
+  let failed: AppError | undefined;
+  const fail = (error: NodeJS.ErrnoException) => {
+    failed ??=
+      error.code === 'EPIPE'
+        ? new AppError('unavailable', `${label} was closed before the dump was complete`)
+        : new AppError('bad_request', `cannot write ${label}: ${error.message}`);
+    return failed;
+  };
+  stream.on('error', fail);
   return async (chunk) => {
     if (failed) throw failed;
-    if (!stream.write(chunk)) await once(stream, 'drain');
+    if (!stream.write(chunk)) await once(stream, 'drain').catch((error) => Promise.reject(fail(error)));
+    if (failed) throw failed;
   };
 }

@@ -44,8 +44,13 @@ async function runMigrator(db: Kysely<unknown>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AppError('unavailable', `database migration ${failed} failed: ${(error as Error).message}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new AppError(
+      'unavailable',
+      failed
+        ? `database migration ${failed} failed: ${(error as Error).message}`
+        : `cannot migrate the database: ${(error as Error).message}`,
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
