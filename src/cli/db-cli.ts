@@ -21,13 +21,23 @@ export function registerDbCommands(program: Program): void {
     .description('apply the migrations this Railyard has and the database has not (every command does this on start)')
     .action(async (_o, cmd) =>
       onDatabase(cmd, { create: true }, async (database, json) => {
-        const { migrateToLatest, appliedMigrations } = await import('../platform/db/migrations.js');
+        const { migrateToLatest, appliedMigrations, knownMigrations } = await import('../platform/db/migrations.js');
         const applied = await migrateToLatest(database.db as never);
-        const migration = (await appliedMigrations(database.db as never)).at(-1)?.name ?? null;
-        const result = { applied, upToDate: applied.length === 0, migration, dialect: database.dialect, location: database.location };
+        const names = (await appliedMigrations(database.db as never)).map((m) => m.name);
+        const migration = names.at(-1) ?? null;
+        // Recorded by a newer Railyard: this one leaves them be and runs, but should be upgraded.
+        const newer = names.filter((n) => !knownMigrations().includes(n));
+        const result = {
+          applied,
+          upToDate: applied.length === 0,
+          migration,
+          newer,
+          dialect: database.dialect,
+          location: database.location,
+        };
         await emit(json, result, () =>
           applied.length === 0
-            ? `up to date: ${database.location} (${database.dialect}) is at ${migration}`
+            ? `up to date: ${database.location} (${database.dialect}) is at ${migration}${newer.length > 0 ? `, newer than this Railyard (${knownMigrations().at(-1)}): upgrade Railyard` : ''}`
             : `applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to ${database.location} (${database.dialect}): ${applied.join(', ')}`,
         );
         return 0;
