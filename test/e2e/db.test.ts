@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, type CliResult, railyard } from '../support/cli.js';
+import { CLI, type CliResult, railyard, startServer } from '../support/cli.js';
 import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 
 const MIGRATIONS = ['0001-core', '0002-calendar', '0004-gates', '0005-plans'];
@@ -85,6 +85,27 @@ describe.each(DIALECTS)('railyard db migrate and db status (%s)', (dialect) => {
 
     const human = railyard(['--db', db, 'db', 'migrate'], { cwd: dir });
     expect(human.stdout).toMatch(/^up to date: .* is at 0005-plans\n$/);
+  });
+});
+
+describe.each(DIALECTS)('three servers starting at once on one empty database (%s)', (dialect) => {
+  it('all start and answer /healthz; the migrations are recorded once', async () => {
+    const db = await freshUrl(dialect);
+    const servers = await Promise.allSettled([1, 2, 3].map(() => startServer(['--db', db, '--no-worker'], dir)));
+    try {
+      for (const s of servers) expect(s.status).toBe('fulfilled');
+      for (const s of servers) {
+        if (s.status !== 'fulfilled') continue;
+        expect(await (await fetch(`${s.value.url}/healthz`)).json()).toEqual({ status: 'ok', database: dialect });
+      }
+    } finally {
+      await Promise.all(servers.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    }
+    const status = railyard(['--db', db, 'db', 'status', '--json'], { cwd: dir });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).migrations.map((m: { name: string; status: string }) => `${m.name} ${m.status}`)).toEqual(
+      MIGRATIONS.map((m) => `${m} applied`),
+    );
   });
 });
 
