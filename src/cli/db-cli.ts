@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -105,6 +105,10 @@ export function registerDbCommands(program: Program): void {
           const summary = await exportDump(database as DatabaseHandle, systemClock, writer(out, target));
           out.end();
           await once(out, 'close');
+          // On disk before it takes the name: a crash after the rename must not leave a short file called a backup.
+          const fd = openSync(partial, 'r');
+          fsyncSync(fd);
+          closeSync(fd);
           renameSync(partial, target);
           await emit(
             json,
