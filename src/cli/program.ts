@@ -58,6 +58,7 @@ export const COMMAND_MODULES: { words: readonly string[]; load: (version: string
     words: ['promote', 'runs', 'run', 'step', 'worker'],
     load: async () => (await import('../features/plans/run-cli.js')).registerRunCommands,
   },
+  { words: ['db'], load: async () => (await import('./db-cli.js')).registerDbCommands },
   {
     words: ['serve'],
     load: async (version) => {

@@ -49,9 +49,14 @@ export async function openDatabase(url: string): Promise<DatabaseHandle> {
   return dialectOf(url) === 'postgres' ? openPostgres(url) : openSqlite(url);
 }
 
+/** The file a SQLite `--db` value names (`:memory:` as it is). */
+export function sqliteFile(path: string): string {
+  return path === ':memory:' ? path : resolve(path.replace(/^sqlite:(\/\/)?/, ''));
+}
+
 async function openSqlite(path: string): Promise<DatabaseHandle> {
   const { default: SQLite } = await import('better-sqlite3');
-  const file = path === ':memory:' ? path : resolve(path.replace(/^sqlite:(\/\/)?/, ''));
+  const file = sqliteFile(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let sqlite: InstanceType<typeof SQLite>;
   try {

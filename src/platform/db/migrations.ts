@@ -44,10 +44,57 @@ async function runMigrator(db: Kysely<unknown>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AppError('unavailable', `database migration ${failed} failed: ${(error as Error).message}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new AppError(
+      'unavailable',
+      failed
+        ? `database migration ${failed} failed: ${(error as Error).message}`
+        : `cannot migrate the database: ${(error as Error).message}`,
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export interface MigrationState {
+  name: string;
+  /** `unknown`: recorded in the database but not part of this Railyard (a newer version migrated it). */
+  status: 'applied' | 'pending' | 'unknown';
+  appliedAt: string | null;
+}
+
+/** The migrations this Railyard knows, in the order they apply. */
+export function knownMigrations(): string[] {
+  return Object.keys(MIGRATIONS).sort();
+}
+
+/**
+ * Every migration this Railyard knows with whether the database has it, plus any the database has that this
+ * Railyard does not know (written by a newer version). Reads only: nothing is created or locked.
+ */
+export async function migrationStates(db: Kysely<unknown>): Promise<MigrationState[]> {
+  const applied = new Map((await appliedMigrations(db)).map((m) => [m.name, m.appliedAt]));
+  const known = knownMigrations();
+  const states: MigrationState[] = known.map((name) => ({
+    name,
+    status: applied.has(name) ? 'applied' : 'pending',
+    appliedAt: applied.get(name) ?? null,
+  }));
+  for (const [name, appliedAt] of applied) if (!known.includes(name)) states.push({ name, status: 'unknown', appliedAt });
+  return states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The migrations recorded in the database, by name; none when it has no migration table yet. */
+export async function appliedMigrations(db: Kysely<unknown>): Promise<{ name: string; appliedAt: string }[]> {
+  // Asked of the catalog rather than caught as an error, so that an unreachable database is reported as such
+  // and not as one with nothing applied.
+  const exists =
+    dialectOfDb(db) === 'postgres'
+      ? sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`
+      : sql<{ found: string | null }>`select name as found from sqlite_master where type = 'table' and name = 'kysely_migration'`;
+  const { rows: found } = await exists.execute(db);
+  if (!found[0]?.found) return [];
+  const { rows } = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(db);
+  return rows.map((r) => ({ name: r.name, appliedAt: r.timestamp }));
 }
 
 /**
