@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Services, startServices } from '../../src/platform/container.js';
-import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 import { railyardAsync, startWorkerProcess, type WorkerProcess } from '../support/cli.js';
+import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 import { childrenOf, eventually, type Ledger, processAlive, startLedger, writeEffectScript } from '../support/plans.js';
 
 /**
