@@ -28,7 +28,7 @@ const CONFIG = `plans:
     steps:
       - { key: slow, run: ["sleep", "4"], idempotent: true }
       - { key: soak, needs: [slow], wait: PT1S }
-      - { key: last, needs: [soak], run: ["true"] }
+      - { key: last, needs: [soak], run: ["true"], idempotent: true }
 environments:
   - { key: quick-env, tier: staging, plan: quick }
   - { key: slow-env, tier: staging, plan: two-slow }
@@ -191,7 +191,10 @@ describe.skipIf(!ADMIN)('PostgreSQL: commits wake other processes (LISTEN/NOTIFY
   }, 90_000);
 
   it('a database restart mid-run: the server and the worker reconnect, the run finishes, and a new promotion runs', async () => {
-    const [server, worker] = await Promise.all([startServer(['--db', url, '--no-worker'], dir), startWorkerProcess(url, [], dir)]);
+    const [server, worker] = await Promise.all([
+      startServer(['--db', url, '--no-worker'], dir),
+      startWorkerProcess(url, ['--lease', '3s'], dir),
+    ]);
     try {
       const promote = async () => {
         const res = await fetch(`${server.url}/api/v1/promotions`, {
@@ -220,6 +223,13 @@ describe.skipIf(!ADMIN)('PostgreSQL: commits wake other processes (LISTEN/NOTIFY
         await relistened(i);
       }
       expect((await step(run.id, 'slow')).status).toBe('running');
+      // Then a storm: every connection cut every 100 ms for 2 s, queries under way among them. An outcome or a
+      // claim may be cut off mid-commit: every step is idempotent and the lease is short, so the run still ends.
+      const stormEnd = Date.now() + 2_000;
+      while (Date.now() < stormEnd) {
+        await terminateBackends(url);
+        await sleep(100);
+      }
 
       const done = await finished(run.id);
       expect(done.status).toBe('succeeded');
@@ -237,10 +247,12 @@ describe.skipIf(!ADMIN)('PostgreSQL: commits wake other processes (LISTEN/NOTIFY
       expect(worker.process.exitCode).toBeNull();
       expect(server.process.exitCode).toBeNull();
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-      // One line per event, no stack traces.
-      expect(worker.output()).not.toMatch(/^\s+at /m);
+      // One line per event (a lost connection, a failed query and the recovery), no stack traces.
+      for (const out of [worker.output(), server.output()]) expect(out).not.toMatch(/^\s+at /m);
 
       // A promotion afterwards starts at once: the worker hears of it on its new listening connection.
+      const listening = (out: string) => out.match(/^signals: .*$/gm)?.at(-1) === 'signals: listening for changes again';
+      await eventually(async () => listening(worker.output()) && listening(server.output()), 'both to listen again');
       await sleep(1_500);
       const next = await promote();
       const started = await eventually(async () => {
