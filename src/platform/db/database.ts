@@ -148,7 +148,9 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  const signals = new PgSignals(() => new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 10_000 }), { safetyPollMs });
+  const signals = new PgSignals(() => new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 10_000 }), {
+    safetyPollMs,
+  });
   return {
     db,
     dialect: 'postgres',
