@@ -220,26 +220,22 @@ export class RunEngine {
     return progressStepsOfRuns(tx.trx, runIds);
   }
 
-  /** Runs `body` as a transition within the caller's transaction, its audit events written before it returns. */
-  private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` as a transition within the caller's transaction, its audit events written before it returns.
+   * `signal` says what to tell other processes of it (sent inside the transaction, after the body, with its
+   * result): what the transaction's commit will announce.
+   */
+  private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
     const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [] };
     const out = await body(tx);
     await this.flush(tx);
+    if (signal) await this.announce(trx, signal(out, tx));
     return out;
   }
 
-  /**
-   * Runs `body` in a transaction of its own, its audit events written before it commits. `signal` says what to
-   * tell other processes of it (sent inside the transaction, after the body, with the body's result).
-   */
+  /** Runs `body` in a transaction of its own, as within() does. */
   private transaction<T>(body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
-    return this.deps.db.transaction().execute(async (trx) => {
-      const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [] };
-      const out = await body(tx);
-      await this.flush(tx);
-      if (signal) await this.announce(trx, signal(out, tx));
-      return out;
-    });
+    return this.deps.db.transaction().execute((trx) => this.within(trx, body, signal));
   }
 
   /**
@@ -255,8 +251,11 @@ export class RunEngine {
 
   async createRun(trx: Queryable, input: CreateRunInput): Promise<RunRow> {
     await lockQueue(trx, input.environmentId);
-    const id = await this.within(trx, (tx) => this.insertRun(tx, input));
-    await this.announce(trx, { work: true, runs: [id] });
+    const id = await this.within(
+      trx,
+      (tx) => this.insertRun(tx, input),
+      (runId) => ({ work: true, runs: [runId] }),
+    );
     return (await trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as RunRow;
   }
 
