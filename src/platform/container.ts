@@ -41,7 +41,7 @@ export function createServices(database: DatabaseHandle, clock: Clock = systemCl
   const reviews = new ReviewService({ db, clock, audit: auditLog });
   const schedule = new ScheduleService({ db, clock, audit: auditLog, calendar });
   const risk = new RiskService({ db, clock, audit: auditLog, freezes: schedule });
-  const engine = new RunEngine({ db, clock, audit: auditLog });
+  const engine = new RunEngine({ db, clock, audit: auditLog, signals: database.signals });
   return {
     ...coreServices,
     calendar,

@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Queryable } from '../../platform/db/database.js';
+import type { Signal, Signals } from '../../platform/db/signals.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
@@ -90,6 +90,11 @@ interface Tx {
   events: AuditInput[];
   /** Steps made claimable, by the time they become so: written together before the next read of steps. */
   ready: Map<string, string[]>;
+  /** Steps the transaction made claimable now, and whether it made any claimable later (a wait, a backoff). */
+  readyNow: number;
+  readyLater: boolean;
+  /** Runs the transaction let into their environments (their status changed without a step of theirs). */
+  admitted: string[];
 }
 
 /**
@@ -130,34 +135,52 @@ export interface CreateRunInput {
 /**
  * The durable run engine: runs and steps live in the database and every transition is one transaction that
  * also writes its audit event (and outbox event). Workers claim steps with a lease and a fencing token; a
- * write from a worker that no longer holds the step is refused. In-process wake-ups tell workers of new work
- * the moment it commits.
+ * write from a worker that no longer holds the step is refused. Signals tell workers of new work, and watchers
+ * of changed runs, the moment it commits: in this process at once, and on PostgreSQL in every process that
+ * listens (a NOTIFY sent inside the transaction, delivered by its commit).
  */
 export class RunEngine {
-  private readonly events = new EventEmitter();
-
-  constructor(private readonly deps: { db: Db; clock: Clock; audit: AuditLog }) {
-    this.events.setMaxListeners(0);
-  }
+  constructor(private readonly deps: { db: Db; clock: Clock; audit: AuditLog; signals: Signals }) {}
 
   /** Called with no arguments whenever steps may have become claimable; returns the unsubscribe function. */
   onWork(listener: () => void): () => void {
-    this.events.on('work', listener);
-    return () => this.events.off('work', listener);
+    return this.deps.signals.on((s) => (s.work || s.all) && listener());
   }
 
   /** Called with the run id whenever a run or one of its steps changed (or logged output). */
   onRunChange(listener: (runId: string) => void): () => void {
-    this.events.on('run', listener);
-    return () => this.events.off('run', listener);
+    return this.deps.signals.on((s) => {
+      for (const runId of s.runs ?? []) listener(runId);
+    });
+  }
+
+  /**
+   * Called whenever run `runId` may have changed: when it did, and when changes may have been missed (the
+   * signals of other processes were interrupted). What a watcher of one run needs.
+   */
+  watchRun(runId: string, listener: () => void): () => void {
+    return this.deps.signals.on((s) => (s.all || s.runs?.includes(runId)) && listener());
+  }
+
+  /** How often a waiter should look anyway (for changes no signal reached it about), given its own poll on SQLite. */
+  pollMs(withoutSignals: number): number {
+    return this.deps.signals.safetyPollMs ?? withoutSignals;
   }
 
   wake(): void {
-    this.events.emit('work');
+    this.deps.signals.emit({ work: true });
   }
 
   changed(runId: string): void {
-    this.events.emit('run', runId);
+    this.deps.signals.emit({ runs: [runId] });
+  }
+
+  /**
+   * Inside a transaction: tells other processes (on PostgreSQL) what it changed, delivered when it commits.
+   * Whoever calls this also tells its own process after the commit (wake, changed).
+   */
+  announce(trx: Queryable, signal: Signal): Promise<void> {
+    return this.deps.signals.publish(trx, signal);
   }
 
   private now(): string {
@@ -183,7 +206,11 @@ export class RunEngine {
   private async writeReady(tx: Tx): Promise<void> {
     if (tx.ready.size === 0) return;
     const now = this.now();
-    for (const [at, ids] of tx.ready) await setSteps(tx.trx, ids, { status: 'ready', available_at: at, updated_at: now });
+    for (const [at, ids] of tx.ready) {
+      await setSteps(tx.trx, ids, { status: 'ready', available_at: at, updated_at: now });
+      if (at > now) tx.readyLater = true;
+      else tx.readyNow += ids.length;
+    }
     tx.ready.clear();
   }
 
@@ -193,24 +220,42 @@ export class RunEngine {
     return progressStepsOfRuns(tx.trx, runIds);
   }
 
-  /** Runs `body` as a transition within the caller's transaction, its audit events written before it returns. */
-  private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>): Promise<T> {
-    const tx: Tx = { trx, events: [], ready: new Map() };
+  /**
+   * Runs `body` as a transition within the caller's transaction, its audit events written before it returns.
+   * `signal` says what to tell other processes of it (sent inside the transaction, after the body, with its
+   * result): what the transaction's commit will announce.
+   */
+  private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
+    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [] };
     const out = await body(tx);
     await this.flush(tx);
+    if (signal) await this.announce(trx, signal(out, tx));
     return out;
   }
 
-  /** Runs `body` in a transaction of its own, its audit events written before it commits. */
-  private transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.deps.db.transaction().execute((trx) => this.within(trx, body));
+  /** Runs `body` in a transaction of its own, as within() does. */
+  private transaction<T>(body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
+    return this.deps.db.transaction().execute((trx) => this.within(trx, body, signal));
+  }
+
+  /**
+   * Whether a transaction that claimed `claimed` of `limit` steps leaves work for other workers: steps it made
+   * claimable now that it may not have taken (it took all it could), or steps claimable later (other workers
+   * set their next look by them).
+   */
+  private leftWork(tx: Tx, claimed: number, limit: number): boolean {
+    return tx.readyLater || (tx.readyNow > 0 && claimed >= limit);
   }
 
   // ---- Creating and admitting runs ----
 
   async createRun(trx: Queryable, input: CreateRunInput): Promise<RunRow> {
     await lockQueue(trx, input.environmentId);
-    const id = await this.within(trx, (tx) => this.insertRun(tx, input));
+    const id = await this.within(
+      trx,
+      (tx) => this.insertRun(tx, input),
+      (runId) => ({ work: true, runs: [runId] }),
+    );
     return (await trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as RunRow;
   }
 
@@ -309,6 +354,7 @@ export class RunEngine {
     for (const id of starting) {
       const run = rows.get(id) as RunRow;
       const now = this.now();
+      tx.admitted.push(run.id);
       await setRun(trx, run.id, { status: 'running', started_at: now, updated_at: now });
       await this.record(tx, 'railyard', 'run.started', 'run', run.id, { status: 'running', environment: run.environment });
       await insertOutbox(trx, { event: 'run.started', subjectType: 'run', subjectId: run.id, payload: toRun(run), at: now });
@@ -534,16 +580,20 @@ export class RunEngine {
   // ---- What workers call ----
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedStep[]> {
-    const claimed = await this.transaction(async (tx) => {
-      // Queued runs enter their environments first (when a slot is free), so their first steps are claimable now.
-      // The audit head is locked before any environment, the order every other writer takes them in
-      // (PostgreSQL would otherwise find a deadlock between this and a completion that admits the next run).
-      const waiting = (await environmentsWithQueuedRuns(tx.trx)).sort();
-      if (waiting.length > 0) await lockHead(tx.trx);
-      for (const environmentId of waiting) await this.admitIn(tx, environmentId);
-      return this.claimIn(tx, owner, limit, leaseMs);
-    });
-    for (const runId of new Set(claimed.map((c) => c.runId))) this.changed(runId);
+    const { claimed, runs } = await this.transaction(
+      async (tx) => {
+        // Queued runs enter their environments first (when a slot is free), so their first steps are claimable now.
+        // The audit head is locked before any environment, the order every other writer takes them in
+        // (PostgreSQL would otherwise find a deadlock between this and a completion that admits the next run).
+        const waiting = (await environmentsWithQueuedRuns(tx.trx)).sort();
+        if (waiting.length > 0) await lockHead(tx.trx);
+        for (const environmentId of waiting) await this.admitIn(tx, environmentId);
+        const claimed = await this.claimIn(tx, owner, limit, leaseMs);
+        return { claimed, runs: [...new Set([...tx.admitted, ...claimed.map((c) => c.runId)])] };
+      },
+      (out, tx) => ({ work: this.leftWork(tx, out.claimed.length, limit), runs: out.runs }),
+    );
+    for (const runId of runs) this.changed(runId);
     return claimed;
   }
 
@@ -595,10 +645,12 @@ export class RunEngine {
   /** Writes output of running steps; lines from a worker that lost its lease are dropped. */
   async appendLogs(batches: { step: ClaimedStep; logs: NewLog[] }[]): Promise<void> {
     if (batches.length === 0) return;
+    const runs = [...new Set(batches.map((b) => b.step.runId))];
     await this.deps.db.transaction().execute(async (trx) => {
       for (const b of batches) if (await heldStep(trx, b.step.id, b.step.token)) await insertLogs(trx, b.logs);
+      await this.announce(trx, { runs });
     });
-    for (const runId of new Set(batches.map((b) => b.step.runId))) this.changed(runId);
+    for (const runId of runs) this.changed(runId);
   }
 
   /**
@@ -620,12 +672,17 @@ export class RunEngine {
     next: { owner: string; limit: number; leaseMs: number },
   ): Promise<{ refused: string[]; claimed: ClaimedStep[] }> {
     if (completions.length === 0 && next.limit <= 0) return { refused: [], claimed: [] };
-    const { refused, touched, claimed } = await this.transaction(async (tx) => {
-      const done = await this.completeIn(tx, completions);
-      return { ...done, claimed: await this.claimIn(tx, next.owner, next.limit, next.leaseMs, done.runs) };
-    });
+    const { refused, changed, claimed } = await this.transaction(
+      async (tx) => {
+        const done = await this.completeIn(tx, completions);
+        const claimed = await this.claimIn(tx, next.owner, next.limit, next.leaseMs, done.runs);
+        const changed = [...new Set([...done.touched, ...tx.admitted, ...claimed.map((c) => c.runId)])];
+        return { refused: done.refused, changed, claimed };
+      },
+      (out, tx) => ({ work: this.leftWork(tx, out.claimed.length, next.limit), runs: out.changed }),
+    );
     if (completions.length > 0) this.wake();
-    for (const runId of new Set([...touched, ...claimed.map((c) => c.runId)])) this.changed(runId);
+    for (const runId of changed) this.changed(runId);
     return { refused, claimed };
   }
 
@@ -718,6 +775,7 @@ export class RunEngine {
         const result = outcome.result ? JSON.stringify(outcome.result) : null;
         if (retry) {
           const at = new Date(Date.parse(now) + backoffMs(spec.backoffMs, row.attempt)).toISOString();
+          tx.readyLater = true;
           await setStep(trx, row.id, { ...base, status: 'ready', available_at: at, error: outcome.error, result });
           await this.record(tx, actor, 'step.retrying', 'step', row.id, { ...subject, error: outcome.error, retryAt: at });
         } else {
@@ -727,12 +785,14 @@ export class RunEngine {
         return;
       }
       case 'later':
+        tx.readyLater = true;
         await setStep(trx, row.id, { ...base, status: 'ready', available_at: outcome.at, attempt: row.attempt - 1, error: null });
         await insertLogs(trx, [
           { runId: row.run_id, stepId: row.id, attempt: row.attempt, stream: 'system', text: `${outcome.note}\n`, at: now },
         ]);
         return;
       case 'released':
+        tx.readyNow++;
         await setStep(trx, row.id, { ...base, status: 'ready', available_at: now, attempt: row.attempt - 1 });
         await this.record(tx, actor, 'step.released', 'step', row.id, subject);
         return;
@@ -752,29 +812,32 @@ export class RunEngine {
     const expired = await expiredLeases(this.deps.db, now);
     if (expired.length === 0) return 0;
     const touched = new Set<string>();
-    await this.transaction(async (tx) => {
-      const { trx } = tx;
-      for (const stale of expired) {
-        const row = await heldStep(trx, stale.id, stale.lease_token);
-        if (!row || (row.lease_expires_at ?? '') >= now) continue;
-        const spec = specOf(row);
-        const base = { lease_owner: null, lease_expires_at: null, updated_at: now, lost_leases: row.lost_leases + 1 };
-        const subject = { run: row.run_id, step: row.key, attempt: row.attempt, worker: row.lease_owner };
-        if (spec.idempotent && row.lost_leases + 1 < MAX_LOST_LEASES) {
-          await setStep(trx, row.id, { ...base, status: 'ready', available_at: now, attempt: row.attempt - 1 });
-          await this.record(tx, 'railyard', 'step.lease_expired', 'step', row.id, { ...subject, next: 'retry' });
-        } else {
-          const why = spec.idempotent
-            ? `the step lost its worker ${row.lost_leases + 1} times`
-            : `the worker running attempt ${row.attempt} stopped answering and the step is not idempotent: it may or may not have had its effect`;
-          await setStep(trx, row.id, { ...base, status: 'needs_attention', error: why });
-          await this.record(tx, 'railyard', 'step.needs_attention', 'step', row.id, { ...subject, error: why });
+    await this.transaction(
+      async (tx) => {
+        const { trx } = tx;
+        for (const stale of expired) {
+          const row = await heldStep(trx, stale.id, stale.lease_token);
+          if (!row || (row.lease_expires_at ?? '') >= now) continue;
+          const spec = specOf(row);
+          const base = { lease_owner: null, lease_expires_at: null, updated_at: now, lost_leases: row.lost_leases + 1 };
+          const subject = { run: row.run_id, step: row.key, attempt: row.attempt, worker: row.lease_owner };
+          if (spec.idempotent && row.lost_leases + 1 < MAX_LOST_LEASES) {
+            await setStep(trx, row.id, { ...base, status: 'ready', available_at: now, attempt: row.attempt - 1 });
+            await this.record(tx, 'railyard', 'step.lease_expired', 'step', row.id, { ...subject, next: 'retry' });
+          } else {
+            const why = spec.idempotent
+              ? `the step lost its worker ${row.lost_leases + 1} times`
+              : `the worker running attempt ${row.attempt} stopped answering and the step is not idempotent: it may or may not have had its effect`;
+            await setStep(trx, row.id, { ...base, status: 'needs_attention', error: why });
+            await this.record(tx, 'railyard', 'step.needs_attention', 'step', row.id, { ...subject, error: why });
+          }
+          const run = await trx.selectFrom('runs').selectAll().where('id', '=', row.run_id).executeTakeFirst();
+          if (run) await this.advance(tx, run);
+          touched.add(row.run_id);
         }
-        const run = await trx.selectFrom('runs').selectAll().where('id', '=', row.run_id).executeTakeFirst();
-        if (run) await this.advance(tx, run);
-        touched.add(row.run_id);
-      }
-    });
+      },
+      () => ({ work: true, runs: [...touched] }),
+    );
     this.wake();
     for (const runId of touched) this.changed(runId);
     return expired.length;
@@ -790,29 +853,33 @@ export class RunEngine {
     let started = 0;
     for (const run of due) {
       const check = windowCheck && run.redeploy === 0 ? await windowCheck(run, now) : { allowed: true, nextOpen: null };
-      await this.transaction(async (tx) => {
-        const { trx } = tx;
-        const fresh = await trx
-          .selectFrom('runs')
-          .selectAll()
-          .where('id', '=', run.id)
-          .where('status', '=', 'scheduled')
-          .executeTakeFirst();
-        if (!fresh) return;
-        if (!check.allowed) {
-          const next = check.nextOpen ?? new Date(Date.parse(now) + 60_000).toISOString();
-          await setRun(trx, run.id, { scheduled_at: next, updated_at: now });
-          await this.record(tx, 'railyard', 'run.rescheduled', 'run', run.id, {
-            scheduledAt: next,
-            reason: 'the environment is closed (calendar)',
-          });
-          return;
-        }
-        await setRun(trx, run.id, { status: 'queued', updated_at: now });
-        await this.record(tx, 'railyard', 'run.queued', 'run', run.id, { status: 'queued' });
-        await this.admitIn(tx, run.environment_id);
-        started++;
-      });
+      const queued = await this.transaction(
+        async (tx) => {
+          const { trx } = tx;
+          const fresh = await trx
+            .selectFrom('runs')
+            .selectAll()
+            .where('id', '=', run.id)
+            .where('status', '=', 'scheduled')
+            .executeTakeFirst();
+          if (!fresh) return false;
+          if (!check.allowed) {
+            const next = check.nextOpen ?? new Date(Date.parse(now) + 60_000).toISOString();
+            await setRun(trx, run.id, { scheduled_at: next, updated_at: now });
+            await this.record(tx, 'railyard', 'run.rescheduled', 'run', run.id, {
+              scheduledAt: next,
+              reason: 'the environment is closed (calendar)',
+            });
+            return false;
+          }
+          await setRun(trx, run.id, { status: 'queued', updated_at: now });
+          await this.record(tx, 'railyard', 'run.queued', 'run', run.id, { status: 'queued' });
+          await this.admitIn(tx, run.environment_id);
+          return true;
+        },
+        (isQueued, tx) => ({ work: isQueued, runs: [run.id, ...tx.admitted] }),
+      );
+      if (queued) started++;
       this.changed(run.id);
     }
     if (started) this.wake();

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Db } from '../../platform/db/database.js';
+import { type Db, isConnectionError } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { ClaimedStep, Completion, RunEngine, StepOutcome } from './engine-service.js';
 import { redact } from './plan.js';
@@ -13,7 +13,11 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long a claim lasts without a heartbeat; a worker that stops for longer loses its steps. */
   leaseMs?: number;
-  /** How often to look for work another process added (work added in this process wakes the worker at once). */
+  /**
+   * How often to look for work no signal announced. Work added in this process wakes the worker at once, and on
+   * PostgreSQL so does work added by any process: there this is only the safety poll (RAILYARD_SAFETY_POLL,
+   * 5 s). On SQLite it is how soon other processes' work is found (250 ms).
+   */
   pollMs?: number;
   /** On stop, how long in-flight steps may take to finish before they are released. */
   graceMs?: number;
@@ -113,9 +117,14 @@ export class PlanWorker {
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private offWork: (() => void) | undefined;
-  private lastMaintenance = 0;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private maintaining: Promise<void> | undefined;
+  /** The last database failure reported, so that an outage is one line, not one a second. */
+  private lastFailure = '';
   /** Slots promised to claims under way (the loop's and the flush's), so that together they never exceed concurrency. */
   private reserved = 0;
+  /** Outcomes whose recording failed for want of the database, by when it first failed. */
+  private readonly recording = new Map<string, number>();
   /** True while the flush records outcomes (and claims with them). */
   private flushBusy = false;
 
@@ -128,7 +137,7 @@ export class PlanWorker {
     this.o = {
       concurrency: options.concurrency ?? 16,
       leaseMs: options.leaseMs ?? 30_000,
-      pollMs: options.pollMs ?? 250,
+      pollMs: options.pollMs ?? engine.pollMs(250),
       graceMs: options.graceMs ?? 30_000,
       maxLogBytes: options.maxLogBytes ?? 256 * 1024,
       execute: options.execute ?? executeStep,
@@ -139,6 +148,8 @@ export class PlanWorker {
   async start(): Promise<void> {
     await registerWorker(this.db, { id: this.id, host: hostname(), pid: process.pid, now: new Date().toISOString() });
     this.offWork = this.engine.onWork(() => this.poke());
+    this.maintenanceTimer = setInterval(() => this.maintain(), Math.min(1000, this.o.leaseMs / 2));
+    this.maintain();
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(50, Math.floor(this.o.leaseMs / 3))));
     this.timers.push(setInterval(() => void this.flushLogs(), 250));
     this.loopDone = this.loop();
@@ -157,7 +168,6 @@ export class PlanWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.maintenance();
         // While outcomes are being recorded, their flush claims for the slots they free (in the same
         // transaction); claiming here too would only queue an empty transaction in front of it.
         const flushing = this.flushBusy || this.done.length > 0;
@@ -173,11 +183,12 @@ export class PlanWorker {
           }
         }
         this.begin(claimed);
+        this.recovered();
         if (claimed.length > 0 && claimed.length === free) continue;
         await this.sleep(claimed.length > 0 ? 0 : flushing ? this.o.pollMs : await this.idleMs());
       } catch (error) {
         // The database may be briefly unavailable (restarting, locked): wait and try again.
-        process.stderr.write(`worker ${this.id}: ${(error as Error).message}\n`);
+        this.failed(error);
         await this.sleep(1000);
       }
     }
@@ -203,12 +214,35 @@ export class PlanWorker {
     });
   }
 
-  /** Once a second: take over steps whose worker died, start scheduled runs that are due, report in. */
+  /** Reports a database failure: once per kind while it lasts. */
+  private failed(error: unknown): void {
+    const message = (error as Error).message;
+    if (message === this.lastFailure) return;
+    this.lastFailure = message;
+    process.stderr.write(`worker ${this.id}: ${message}${isConnectionError(error) ? ' (retrying)' : ''}\n`);
+  }
+
+  private recovered(): void {
+    if (!this.lastFailure) return;
+    this.lastFailure = '';
+    process.stderr.write(`worker ${this.id}: the database answers again\n`);
+  }
+
+  /**
+   * Once a second, beside the loop (a time that comes sends no signal): report in, take over steps whose worker
+   * died, start scheduled runs that are due. What it makes claimable wakes the loop.
+   */
+  private maintain(): void {
+    if (this.maintaining) return;
+    this.maintaining = this.maintenance()
+      .catch((error: unknown) => this.failed(error))
+      .finally(() => {
+        this.maintaining = undefined;
+      });
+  }
+
   private async maintenance(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastMaintenance < Math.min(1000, this.o.leaseMs / 2)) return;
-    this.lastMaintenance = now;
-    await touchWorker(this.db, this.id, new Date(now).toISOString());
+    await touchWorker(this.db, this.id, new Date().toISOString());
     await this.engine.reapExpired();
     await this.engine.startDueRuns(
       this.o.windowCheck
@@ -288,14 +322,32 @@ export class PlanWorker {
           );
         }
       } catch (error) {
+        if (isConnectionError(error) && this.keepTrying(batch)) {
+          // The database is restarting: the outcomes are recorded once it answers (their tokens make a second
+          // write of an outcome that did commit a refusal, not a repeat).
+          this.failed(error);
+          this.done.unshift(...batch);
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
         process.stderr.write(`worker ${this.id}: could not record ${batch.length} outcome(s): ${(error as Error).message}\n`);
         // Left to their leases: they expire and the steps are taken over (or wait for a person).
       } finally {
         this.reserved -= free;
       }
-      for (const c of batch) this.inflight.delete(c.step.id);
+      for (const c of batch) {
+        this.inflight.delete(c.step.id);
+        this.recording.delete(c.step.id);
+      }
       this.begin(claimed);
     }
+  }
+
+  /** While the database is unreachable, outcomes are kept for about a lease: past it, their steps are another's. */
+  private keepTrying(batch: readonly Completion[]): boolean {
+    const now = Date.now();
+    for (const c of batch) if (!this.recording.has(c.step.id)) this.recording.set(c.step.id, now);
+    return batch.every((c) => now - (this.recording.get(c.step.id) ?? now) < this.o.leaseMs);
   }
 
   /** Starts claimed steps; steps claimed while the worker began to stop are given back, their attempt not counted. */
@@ -345,7 +397,9 @@ export class PlanWorker {
     this.stopping = true;
     this.signal?.();
     this.offWork?.();
+    clearInterval(this.maintenanceTimer);
     await this.loopDone;
+    await this.maintaining;
     const deadline = Date.now() + this.o.graceMs;
     while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const f of this.inflight.values()) f.abort.abort('the worker is stopping');

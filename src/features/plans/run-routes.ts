@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { Services } from '../../platform/container.js';
+import { isConnectionError } from '../../platform/db/database.js';
 import { type App, actorOf, errorResponses, Nullable } from '../../platform/http/app.js';
 import { FINAL_RUN_STATUSES, RUN_STATUSES, STEP_KINDS, STEP_STATUSES } from './plan.js';
 import type { RunDetail, StepLog } from './run.js';
@@ -240,16 +241,20 @@ export function runRoutes(app: App, { runs }: Services): void {
               return;
             }
           } while (again && !closed);
-        } catch {
+        } catch (error) {
+          // The database restarting: the stream stays open, and the next signal or poll tries again.
+          if (isConnectionError(error)) return;
           stop();
           res.end();
         } finally {
           busy = false;
         }
       };
-      // Changes made in this process arrive at once; a poll catches those of workers in other processes.
-      const off = runs.engine.onRunChange((changed) => changed === id && void push());
-      const poll = setInterval(() => void push(), 500);
+      // Changes arrive at once: those of this process, and on PostgreSQL those of every process (NOTIFY). A poll
+      // catches what no signal brings: other processes' changes on SQLite (every 500 ms), a missed notification
+      // on PostgreSQL (the safety poll).
+      const off = runs.engine.watchRun(id, () => void push());
+      const poll = setInterval(() => void push(), runs.engine.pollMs(500));
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       const stop = () => {
         closed = true;

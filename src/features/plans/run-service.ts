@@ -171,15 +171,20 @@ export class RunService {
     return (await liveWorkerCount(this.deps.db, since)) > 0;
   }
 
-  /** Resolves when the run has reached a final status (or the timeout passes: then its current state). */
+  /**
+   * Resolves when the run has reached a final status (or the timeout passes: then its current state). Woken by
+   * the run's changes (from any process on PostgreSQL); on SQLite it also looks every half second for those
+   * of other processes.
+   */
   async waitFor(id: string, timeoutMs = 24 * 3_600_000): Promise<RunDetail> {
     const deadline = Date.now() + timeoutMs;
+    const pollMs = this.deps.engine.pollMs(500);
     for (;;) {
       const run = await this.show(id);
       if ((FINAL_RUN_STATUSES as readonly string[]).includes(run.status) || Date.now() >= deadline) return run;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(500, Math.max(1, deadline - Date.now())));
-        const off = this.deps.engine.onRunChange((changed) => changed === id && done());
+        const timer = setTimeout(done, Math.min(pollMs, Math.max(1, deadline - Date.now())));
+        const off = this.deps.engine.watchRun(id, done);
         function done() {
           clearTimeout(timer);
           off();
@@ -271,6 +276,7 @@ export class RunService {
       const { action, after } = await body(trx, run, step);
       await this.deps.audit.record(trx, { actor, action, subjectType: 'step', subjectId: step.id, after });
       await this.deps.engine.progress(trx, { ...(await this.mustFind(trx, id)) });
+      await this.deps.engine.announce(trx, { work: true, runs: [id] });
     });
     this.deps.engine.wake();
     this.deps.engine.changed(id);
@@ -295,6 +301,7 @@ export class RunService {
         after: { reason: reason ?? null },
       });
       await this.deps.engine.finishRun(trx, run, 'cancelled', reason ? `cancelled by ${actor}: ${reason}` : `cancelled by ${actor}`);
+      await this.deps.engine.announce(trx, { work: true, runs: [id] });
     });
     this.deps.engine.wake();
     this.deps.engine.changed(id);
@@ -365,6 +372,7 @@ export class RunService {
         await setRun(trx, id, { status: resumed, updated_at: now });
         await this.deps.engine.progress(trx, { ...run, status: resumed });
       }
+      await this.deps.engine.announce(trx, { work: true, runs: [id] });
     });
     this.deps.engine.wake();
     this.deps.engine.changed(id);

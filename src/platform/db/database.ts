@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import { AppError } from '../errors.js';
 import type { Database } from './schema.js';
+import { LocalSignals, PgSignals, type Signals, safetyPollFromEnv } from './signals.js';
 
 export type Db = Kysely<Database>;
 /** Anything queries can run on: the database itself or an open transaction. */
@@ -26,6 +27,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** Where the data lives, with any password removed: for messages and logs. */
   location: string;
+  /** How commits wake workers and watchers: in-process events (SQLite), plus LISTEN/NOTIFY (PostgreSQL). */
+  signals: Signals;
   close(): Promise<void>;
 }
 
@@ -71,7 +74,17 @@ async function openSqlite(path: string): Promise<DatabaseHandle> {
     throw new AppError('unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`);
   }
   const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  const signals = new LocalSignals();
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    signals,
+    close: async () => {
+      await signals.close();
+      await db.destroy();
+    },
+  };
 }
 
 /** Distinct SQL texts whose prepared statements are kept (least recently used dropped first). */
@@ -131,12 +144,42 @@ class WriterSqliteDriver extends SqliteDriver {
 
 async function openPostgres(url: string): Promise<DatabaseHandle> {
   const [{ default: pg }, { PostgresDialect }] = await Promise.all([import('pg'), import('kysely')]);
+  const safetyPollMs = safetyPollFromEnv();
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  // A dropped connection must not take the process down; the pool replaces it on the next query.
+  // A dropped connection must not take the process down; the pool replaces it on the next query. An idle
+  // client's error reaches the pool's handler; one in use (between the statements of a transaction) emits it
+  // on the client, where no listener would make it an uncaught exception. The query under way fails instead.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  return { db, dialect: 'postgres', location, close: () => db.destroy() };
+  const signals = new PgSignals(() => new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 10_000 }), {
+    safetyPollMs,
+  });
+  return {
+    db,
+    dialect: 'postgres',
+    location,
+    signals,
+    close: async () => {
+      await signals.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * True for a failure of the connection itself (PostgreSQL restarting, a terminated backend, a refused
+ * connection), as opposed to one of the statement: trying again later can succeed.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  return (
+    typeof e?.message === 'string' &&
+    /Connection terminated|connection is not open|Client has encountered a connection error/i.test(e.message)
+  );
 }
 
 /** True for a unique or primary-key violation on either database: two writers raced to create one thing. */

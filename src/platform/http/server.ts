@@ -19,6 +19,7 @@ import { reviewRoutes } from '../../features/reviews/review-routes.js';
 import { riskRoutes } from '../../features/risk/risk-routes.js';
 import { versioningRoutes } from '../../features/versioning/versioning-routes.js';
 import type { Services } from '../container.js';
+import { isConnectionError } from '../db/database.js';
 import { AppError, type ErrorDetail, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { packageRoot } from '../paths.js';
@@ -185,6 +186,11 @@ function sendError(error: FastifyError | AppError | Error, request: FastifyReque
     const details = problems.map((p) => ({ path: [where, formatPath(p.path)].filter(Boolean).join('.'), message: p.message }));
     status = 400;
     body = { code: 'validation_failed', message: details.map((d) => `${d.path}: ${d.message}`).join('; ') || 'invalid request', details };
+  } else if (isConnectionError(error)) {
+    // The database is restarting or unreachable: the pool reconnects, the client may try again.
+    status = 503;
+    body = { code: 'unavailable', message: `the database is unavailable (${fe.message}); try again shortly`, details: [] };
+    request.log.warn({ errorId }, body.message);
   } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     status = fe.statusCode;
     body = { code: status === 404 ? 'not_found' : 'bad_request', message: fe.message, details: [] };
