@@ -171,8 +171,10 @@ describe.each(DIALECTS)('steps that run twice after a lost lease (%s)', (dialect
     const done = await h.finished(run.id);
     expect(done.status).toBe('succeeded');
     await expectGhostRefused(step, worker.id);
-    expect(health.requests.length - before).toBeGreaterThanOrEqual(4);
-    expect(done.steps[0]?.result).toMatchObject({ heldMs: expect.any(Number) });
+    // The new attempt saw the condition hold for the whole `for` again, from a first probe to a later one; how
+    // many probes fit in 200 ms depends on the machine's load, so only the two ends are counted.
+    expect(health.requests.length - before).toBeGreaterThanOrEqual(2);
+    expect((done.steps[0]?.result as { heldMs?: number } | undefined)?.heldMs).toBeGreaterThanOrEqual(200);
   });
 
   it('wait: a wait taken over after its time has come does not wait again', async () => {
