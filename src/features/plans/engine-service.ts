@@ -754,9 +754,14 @@ export class RunEngine {
     const touched = new Set<string>();
     await this.transaction(async (tx) => {
       const { trx } = tx;
+      // Every row first (in id order), then the audit head at the first event: the order a completion takes them
+      // in. Locking each row after the head was taken for the one before it deadlocked with a completion of
+      // that row (PostgreSQL then failed one of the two, or a promotion queued behind them for the head).
+      const ids = expired.map((s) => s.id);
+      const held = new Map((await heldSteps(trx, ids)).map((r) => [r.id, r]));
       for (const stale of expired) {
-        const row = await heldStep(trx, stale.id, stale.lease_token);
-        if (!row || (row.lease_expires_at ?? '') >= now) continue;
+        const row = held.get(stale.id);
+        if (!row || row.lease_token !== stale.lease_token || (row.lease_expires_at ?? '') >= now) continue;
         const spec = specOf(row);
         const base = { lease_owner: null, lease_expires_at: null, updated_at: now, lost_leases: row.lost_leases + 1 };
         const subject = { run: row.run_id, step: row.key, attempt: row.attempt, worker: row.lease_owner };
