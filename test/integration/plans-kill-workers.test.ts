@@ -3,8 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Services, startServices } from '../../src/platform/container.js';
-import { startWorkerProcess, type WorkerProcess } from '../support/cli.js';
-import { eventually, type Ledger, startLedger, writeEffectScript } from '../support/plans.js';
+import type { WorkerProcess } from '../support/cli.js';
+import {
+  eventually,
+  FIVE_STEPS,
+  fiveStepPlanYaml,
+  type Ledger,
+  ledgerProblems,
+  openRunCount,
+  seededRandom,
+  startLedger,
+  type WorkerFleet,
+  workerFleet,
+  writeEffectScript,
+} from '../support/plans.js';
 
 /**
  * The Plans issue's first reliability test: `railyard worker` processes are killed with SIGKILL at random moments
@@ -13,28 +25,12 @@ import { eventually, type Ledger, startLedger, writeEffectScript } from '../supp
  * Seeded: RAILYARD_CHAOS_SEED=<n> replays a run's kill timings.
  */
 const RUNS = 100;
-const STEPS = ['prepare', 'migrate', 'assets', 'deploy', 'announce'] as const;
-const NEEDS: Record<(typeof STEPS)[number], string[]> = {
-  prepare: [],
-  migrate: ['prepare'],
-  assets: ['prepare'],
-  deploy: ['migrate', 'assets'],
-  announce: ['deploy'],
-};
 const KILLS = 8;
 const LEASE = '1s';
 
 function config(effect: string, port: number): string {
-  const steps = STEPS.map(
-    (key) =>
-      `      - { key: ${key}, needs: ${JSON.stringify(NEEDS[key])}, run: ${JSON.stringify(['bash', effect, String(port)])}, idempotent: true }`,
-  );
   const products = Array.from({ length: RUNS }, (_, i) => `  - key: ${product(i)}`);
-  return `plans:
-  - key: five
-    steps:
-${steps.join('\n')}
-environments:
+  return `${fiveStepPlanYaml('five', effect, port)}environments:
   - { key: staging, tier: staging, plan: five, concurrency: ${RUNS} }
 products:
 ${products.join('\n')}
@@ -43,26 +39,14 @@ ${products.join('\n')}
 
 const product = (i: number) => `svc-${String(i).padStart(3, '0')}`;
 
-/** mulberry32: a small seeded generator, so a failing run's kill timings can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('kill -9 of workers during 100 concurrent promotions', () => {
   const seed = Number(process.env.RAILYARD_CHAOS_SEED ?? Date.now() % 1_000_000);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   let dir: string;
   let dbPath: string;
   let ledger: Ledger;
   let services: Services;
-  const workers: WorkerProcess[] = [];
+  let fleet: WorkerFleet | undefined;
 
   beforeAll(async () => {
     // A kill -9 loses only what the process had not handed to the kernel, so the disk's fsync cost (synchronous=FULL)
@@ -74,25 +58,20 @@ describe('kill -9 of workers during 100 concurrent promotions', () => {
     services = await startServices(dbPath);
     await services.config.apply(config(writeEffectScript(dir), ledger.port), 'railyard.yaml', { dryRun: false }, 'admin');
     for (let i = 0; i < RUNS; i++) await services.releases.create({ product: product(i), version: '1.0.0' }, 'admin');
+    fleet = workerFleet(dbPath, ['--lease', LEASE, '--concurrency', '16', '--grace', '1s'], dir, services.database.db);
   });
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop(1_000)));
+    await fleet?.stop(1_000);
     await services?.close();
     await ledger?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const startWorker = async () => {
-    const w = await startWorkerProcess(dbPath, ['--lease', LEASE, '--concurrency', '16', '--grace', '1s'], dir);
-    workers.push(w);
-    return w;
-  };
-  const live = () => workers.filter((w) => w.process.exitCode === null && w.process.signalCode === null);
-
   it('every run reaches a final state and every effect is applied exactly once per key', async () => {
     const started = Date.now();
-    await Promise.all([startWorker(), startWorker()]);
+    const workers = fleet as WorkerFleet;
+    await Promise.all([workers.start(), workers.start()]);
     let promoting = true;
     const promotions = Promise.all(
       Array.from({ length: RUNS }, (_, i) => services.runs.promote({ release: `${product(i)}@1.0.0`, environment: 'staging' }, 'alice')),
@@ -106,17 +85,13 @@ describe('kill -9 of workers during 100 concurrent promotions', () => {
     let kills = 0;
     while (kills < KILLS) {
       await new Promise((r) => setTimeout(r, 150 + rand() * 500));
-      const holders = await db.selectFrom('step_runs').select('lease_owner').distinct().where('status', '=', 'running').execute();
-      const victims = live().filter((w) => holders.some((h) => h.lease_owner === w.id));
+      const victims = await workers.holders();
       if (victims.length === 0) {
         if (!promoting && (await allFinal())) break;
         continue;
       }
-      const victim = victims[Math.floor(rand() * victims.length)] as WorkerProcess;
-      victim.process.kill('SIGKILL');
-      await victim.exited;
+      await workers.killAndReplace(victims[Math.floor(rand() * victims.length)] as WorkerProcess);
       kills++;
-      await startWorker();
     }
 
     const runs = await promotions;
@@ -132,9 +107,7 @@ describe('kill -9 of workers during 100 concurrent promotions', () => {
         .where('status', 'not in', ['succeeded', 'failed', 'rolled_back', 'cancelled'])
         .execute();
       throw new Error(
-        `${(error as Error).message}: ${open.length} runs open, e.g. ${JSON.stringify(open.slice(0, 3))}\n${live()
-          .map((w) => w.output())
-          .join('\n')}`,
+        `${(error as Error).message}: ${open.length} runs open, e.g. ${JSON.stringify(open.slice(0, 3))}\n${workers.output()}`,
       );
     });
     const elapsed = Date.now() - started;
@@ -150,18 +123,17 @@ describe('kill -9 of workers during 100 concurrent promotions', () => {
     expect(steps.filter((s) => s.status !== 'succeeded')).toEqual([]);
 
     // The ledger: every expected key exactly once, no other key; each step's first effect after its needs' first.
-    const expected = finals.flatMap((r) => STEPS.map((key) => `${r.id}:deploy:${key}`)).sort();
-    expect([...ledger.entries.keys()].sort()).toEqual(expected);
-    expect([...ledger.entries.values()].every((e) => e.applied === 1)).toBe(true);
-    for (const run of finals) {
-      const first = (key: string) => ledger.entries.get(`${run.id}:deploy:${key}`)?.calls[0]?.at ?? Number.NaN;
-      for (const key of STEPS) for (const need of NEEDS[key]) expect(first(key)).toBeGreaterThanOrEqual(first(need));
-    }
+    expect(
+      ledgerProblems(
+        ledger,
+        finals.map((r) => r.id),
+      ),
+    ).toEqual([]);
 
     // Each step succeeded once in the audit trail, whatever happened to its workers, and the chain is intact.
     const succeeded = await db.selectFrom('audit_events').select('subject_id').where('action', '=', 'step.succeeded').execute();
-    expect(succeeded).toHaveLength(RUNS * STEPS.length);
-    expect(new Set(succeeded.map((e) => e.subject_id)).size).toBe(RUNS * STEPS.length);
+    expect(succeeded).toHaveLength(RUNS * FIVE_STEPS.length);
+    expect(new Set(succeeded.map((e) => e.subject_id)).size).toBe(RUNS * FIVE_STEPS.length);
     expect((await services.audit.verify()).ok).toBe(true);
 
     const lostLeases = steps.reduce((n, s) => n + s.lost_leases, 0);
@@ -175,16 +147,9 @@ describe('kill -9 of workers during 100 concurrent promotions', () => {
     expect(lostLeases).toBeGreaterThan(0);
 
     // The survivors stop gracefully.
-    const survivors = live();
+    const survivors = workers.live();
     expect(await Promise.all(survivors.map((w) => w.stop()))).toEqual(survivors.map(() => 0));
   }, 90_000);
 
-  async function allFinal(): Promise<boolean> {
-    const open = await services.database.db
-      .selectFrom('runs')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('status', 'not in', ['succeeded', 'failed', 'rolled_back', 'cancelled'])
-      .executeTakeFirst();
-    return Number(open?.n) === 0;
-  }
+  const allFinal = async () => (await openRunCount(services.database.db)) === 0;
 });

@@ -7,6 +7,8 @@ import type { PlanWorker, WorkerOptions } from '../../src/features/plans/plan-wo
 import type { Run, RunDetail, StepLog } from '../../src/features/plans/run.js';
 import { createWorker } from '../../src/features/plans/worker-service.js';
 import type { Clock } from '../../src/platform/clock.js';
+import type { Db } from '../../src/platform/db/database.js';
+import { startWorkerProcess, type WorkerProcess } from './cli.js';
 import { openTestDb, type TestDb } from './databases.js';
 
 /** A fake service on loopback: `handle` answers each request; every request is kept for the test to look at. */
@@ -244,4 +246,116 @@ export function childrenOf(pid: number): number[] {
     }
   }
   return out;
+}
+
+/** The reliability tests' plan: five idempotent steps in a diamond, each calling the effects ledger once. */
+export const FIVE_STEPS = ['prepare', 'migrate', 'assets', 'deploy', 'announce'] as const;
+export const FIVE_STEP_NEEDS: Record<(typeof FIVE_STEPS)[number], string[]> = {
+  prepare: [],
+  migrate: ['prepare'],
+  assets: ['prepare'],
+  deploy: ['migrate', 'assets'],
+  announce: ['deploy'],
+};
+
+/** railyard.yaml's `plans:` section declaring the five-step plan `key`, its steps running `effect` against the ledger's `port`. */
+export function fiveStepPlanYaml(key: string, effect: string, port: number): string {
+  const steps = FIVE_STEPS.map(
+    (step) =>
+      `      - { key: ${step}, needs: ${JSON.stringify(FIVE_STEP_NEEDS[step])}, run: ${JSON.stringify(['bash', effect, String(port)])}, idempotent: true }`,
+  );
+  return `plans:\n  - key: ${key}\n    steps:\n${steps.join('\n')}\n`;
+}
+
+/**
+ * What the ledger must show after the runs of the five-step plan: every expected key (run × step) applied
+ * exactly once and no other key, and each step's first effect no earlier than its needs' first. Returns the
+ * problems found (empty when none), so a failure names the keys.
+ */
+export function ledgerProblems(ledger: Ledger, runIds: readonly string[]): string[] {
+  const problems: string[] = [];
+  const expected = new Set(runIds.flatMap((id) => FIVE_STEPS.map((step) => `${id}:deploy:${step}`)));
+  for (const key of expected) {
+    const entry = ledger.entries.get(key);
+    if (!entry) problems.push(`${key}: never applied`);
+    else if (entry.applied !== 1) problems.push(`${key}: applied ${entry.applied} times`);
+  }
+  for (const key of ledger.entries.keys()) if (!expected.has(key)) problems.push(`${key}: applied, but no run has that step`);
+  for (const id of runIds) {
+    const first = (step: string) => ledger.entries.get(`${id}:deploy:${step}`)?.calls[0]?.at ?? Number.NaN;
+    for (const step of FIVE_STEPS) {
+      for (const need of FIVE_STEP_NEEDS[step]) {
+        if (!(first(step) >= first(need))) problems.push(`${id}: ${step} took effect before its need ${need}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** mulberry32: a small seeded generator, so that a failing chaos run's timings can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** How many runs are not final yet (all of them, or those of `ids`). */
+export async function openRunCount(db: Db, ids?: readonly string[]): Promise<number> {
+  let query = db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('status', 'not in', [...FINAL_RUN_STATUSES]);
+  if (ids) query = query.where('id', 'in', [...ids]);
+  return Number((await query.executeTakeFirst())?.n);
+}
+
+/**
+ * `railyard worker` processes on one database for the chaos tests: started with the same arguments, and
+ * killed with SIGKILL (no chance to release anything) and replaced, so that as many stay up.
+ */
+export interface WorkerFleet {
+  /** Every worker started, the dead too (their output explains a failure). */
+  all: WorkerProcess[];
+  live(): WorkerProcess[];
+  start(): Promise<WorkerProcess>;
+  /** The live workers that hold a running step right now: killing one of them loses a lease. */
+  holders(): Promise<WorkerProcess[]>;
+  /** SIGKILLs `victim`, waits until it is gone, then starts its replacement. */
+  killAndReplace(victim: WorkerProcess): Promise<WorkerProcess>;
+  /** Stops the live workers (SIGTERM, then SIGKILL after `graceMs`) and resolves with their exit codes. */
+  stop(graceMs?: number): Promise<(number | string)[]>;
+  /** Every worker's output, for a failure message. */
+  output(): string;
+}
+
+export function workerFleet(url: string, args: string[], cwd: string, db: Db): WorkerFleet {
+  const all: WorkerProcess[] = [];
+  const live = () => all.filter((w) => w.process.exitCode === null && w.process.signalCode === null);
+  const start = async () => {
+    const w = await startWorkerProcess(url, args, cwd);
+    all.push(w);
+    return w;
+  };
+  return {
+    all,
+    live,
+    start,
+    async holders() {
+      const rows = await db.selectFrom('step_runs').select('lease_owner').distinct().where('status', '=', 'running').execute();
+      const owners = new Set(rows.map((r) => r.lease_owner));
+      return live().filter((w) => owners.has(w.id));
+    },
+    async killAndReplace(victim) {
+      victim.process.kill('SIGKILL');
+      await victim.exited;
+      return start();
+    },
+    stop: (graceMs) => Promise.all(live().map((w) => w.stop(graceMs))),
+    output: () => all.map((w) => `--- worker ${w.id} (pid ${w.pid})\n${w.output()}`).join('\n'),
+  };
 }

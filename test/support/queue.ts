@@ -80,3 +80,41 @@ export function maxOverlap(runs: readonly Run[], sameGroup: (a: Run, b: Run) => 
   }
   return max;
 }
+
+/**
+ * The most runs that were active at once, per environment and per product within an environment, replayed
+ * from the audit chain: `run.started` opens a run's slot and its final event closes it. The chain's order is the
+ * order the transactions committed in, whichever process wrote them, so no clock is trusted.
+ */
+export async function auditedOverlap(db: Db): Promise<{ perEnvironment: Map<string, number>; perProduct: number; startedTwice: string[] }> {
+  const runs = new Map((await db.selectFrom('runs').select(['id', 'environment', 'product']).execute()).map((r) => [r.id, r] as const));
+  const finals = FINAL_RUN_STATUSES.map((s) => `run.${s}`);
+  const events = await db
+    .selectFrom('audit_events')
+    .select(['action', 'subject_id'])
+    .where('action', 'in', ['run.started', ...finals])
+    .orderBy('seq')
+    .execute();
+  const active = new Map<string, Set<string>>();
+  const perEnvironment = new Map<string, number>();
+  let perProduct = 0;
+  const started = new Set<string>();
+  const startedTwice: string[] = [];
+  for (const e of events) {
+    const run = runs.get(e.subject_id);
+    if (!run) throw new Error(`audit event ${e.action} names run ${e.subject_id}, which does not exist`);
+    const inEnvironment = active.get(run.environment) ?? new Set<string>();
+    active.set(run.environment, inEnvironment);
+    if (e.action !== 'run.started') {
+      inEnvironment.delete(run.id);
+      continue;
+    }
+    if (started.has(run.id)) startedTwice.push(run.id);
+    started.add(run.id);
+    inEnvironment.add(run.id);
+    perEnvironment.set(run.environment, Math.max(perEnvironment.get(run.environment) ?? 0, inEnvironment.size));
+    const sameProduct = [...inEnvironment].filter((id) => runs.get(id)?.product === run.product).length;
+    perProduct = Math.max(perProduct, sameProduct);
+  }
+  return { perEnvironment, perProduct, startedTwice };
+}

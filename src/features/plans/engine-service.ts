@@ -647,7 +647,9 @@ export class RunEngine {
     if (batches.length === 0) return;
     const runs = [...new Set(batches.map((b) => b.step.runId))];
     await this.deps.db.transaction().execute(async (trx) => {
-      for (const b of batches) if (await heldStep(trx, b.step.id, b.step.token)) await insertLogs(trx, b.logs);
+      // Rows locked in id order, as every other writer of several steps takes them: no lock cycle.
+      const ordered = [...batches].sort((a, b) => (a.step.id < b.step.id ? -1 : a.step.id > b.step.id ? 1 : 0));
+      for (const b of ordered) if (await heldStep(trx, b.step.id, b.step.token)) await insertLogs(trx, b.logs);
       await this.announce(trx, { runs });
     });
     for (const runId of runs) this.changed(runId);
@@ -815,9 +817,13 @@ export class RunEngine {
     await this.transaction(
       async (tx) => {
         const { trx } = tx;
+        // Every row first (in id order), then the audit head at the first event: the order a completion takes
+        // them in. Locking each row after the head was taken for the one before it deadlocked with a completion
+        // of that row (PostgreSQL then failed one of the two, or a promotion queued behind them for the head).
+        const held = new Map((await heldSteps(trx, expired.map((s) => s.id))).map((r) => [r.id, r]));
         for (const stale of expired) {
-          const row = await heldStep(trx, stale.id, stale.lease_token);
-          if (!row || (row.lease_expires_at ?? '') >= now) continue;
+          const row = held.get(stale.id);
+          if (!row || row.lease_token !== stale.lease_token || (row.lease_expires_at ?? '') >= now) continue;
           const spec = specOf(row);
           const base = { lease_owner: null, lease_expires_at: null, updated_at: now, lost_leases: row.lost_leases + 1 };
           const subject = { run: row.run_id, step: row.key, attempt: row.attempt, worker: row.lease_owner };

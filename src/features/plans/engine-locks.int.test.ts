@@ -1,0 +1,92 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, openPlanHarness, type PlanHarness } from '../../../test/support/plans.js';
+import { lockHead } from '../audit/audit-store.js';
+
+/**
+ * Lock order on PostgreSQL: every writer takes the step rows it changes before the audit chain's head, as a
+ * completion does (its held steps, in id order, then the head at its first event). A writer that holds the head
+ * and then waits for a step's row closes a cycle with a completion holding that row and waiting for the head;
+ * PostgreSQL breaks it by failing one of them — or a promotion queued behind them for the head. SQLite has one
+ * writer at a time and no such cycle, so this runs where RAILYARD_TEST_POSTGRES_URL names a server (CI sets it).
+ */
+const CONFIG = `plans:
+  - key: pair
+    steps:
+      - { key: one, run: ["true"], idempotent: true }
+      - { key: two, run: ["true"], idempotent: true }
+environments:
+  - { key: staging, tier: staging, plan: pair }
+products:
+  - key: shop
+`;
+
+describe.runIf(process.env.RAILYARD_TEST_POSTGRES_URL)('engine lock order (postgres)', () => {
+  let h: PlanHarness;
+
+  beforeAll(async () => {
+    h = await openPlanHarness('postgres', CONFIG);
+  });
+  afterAll(async () => h?.close());
+
+  it('reaping several expired leases waits for a step held by a completion without holding the audit head', async () => {
+    await h.release('shop@1.0.0');
+    const run = await h.promote('shop@1.0.0', 'staging');
+    const claimed = await eventually(async () => {
+      const steps = await h.s.engine.claim('ghost', 2, 60_000);
+      return steps.length === 2 && steps;
+    }, 'both steps to be claimed');
+    const [first, second] = claimed.sort((a, b) => (a.key < b.key ? -1 : 1));
+    if (!first || !second) throw new Error('expected two claimed steps');
+    const db = h.s.database.db;
+    // Both leases ran out, `one` first: the reaper takes them in that order.
+    await db.updateTable('step_runs').set({ lease_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', first.id).execute();
+    await db.updateTable('step_runs').set({ lease_expires_at: '2000-01-01T00:00:01.000Z' }).where('id', '=', second.id).execute();
+
+    // A completion of `two` has taken its row and is about to record its event (the audit head).
+    let release: () => void = () => {};
+    const proceed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    const completion = db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.selectFrom('step_runs').select('id').where('id', '=', second.id).forUpdate().execute();
+        holding();
+        await proceed;
+        await lockHead(trx);
+        return 'committed';
+      })
+      .catch((error: Error) => error.message);
+    await held;
+
+    const reaping = h.s.engine.reapExpired().catch((error: Error) => error.message);
+    // The reaper is blocked on `two`'s row (whatever it holds besides) before the completion asks for the head.
+    await eventually(async () => {
+      const waiting = await sql<{ n: string }>`
+        select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`.execute(db);
+      return Number(waiting.rows[0]?.n) > 0;
+    }, 'the reaper to wait for the held step');
+    release();
+
+    // Neither fails with "deadlock detected": the completion commits, then the reaper takes both steps over.
+    expect(await completion).toBe('committed');
+    expect(await reaping).toBe(2);
+    const steps = await db
+      .selectFrom('step_runs')
+      .select(['key', 'status', 'lost_leases'])
+      .where('run_id', '=', run.id)
+      .orderBy('key')
+      .execute();
+    expect(steps).toEqual([
+      { key: 'one', status: 'ready', lost_leases: 1 },
+      { key: 'two', status: 'ready', lost_leases: 1 },
+    ]);
+    expect((await h.s.audit.verify()).ok).toBe(true);
+  });
+});
