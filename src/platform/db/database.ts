@@ -182,6 +182,15 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/**
+ * True when the database gave up on a transaction because of another one — PostgreSQL's deadlock and
+ * serialization failures, SQLite's busy timeout — so the same request may succeed when tried again.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
 /** True for a unique or primary-key violation on either database: two writers raced to create one thing. */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

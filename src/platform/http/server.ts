@@ -19,7 +19,7 @@ import { reviewRoutes } from '../../features/reviews/review-routes.js';
 import { riskRoutes } from '../../features/risk/risk-routes.js';
 import { versioningRoutes } from '../../features/versioning/versioning-routes.js';
 import type { Services } from '../container.js';
-import { isConnectionError } from '../db/database.js';
+import { isConnectionError, isTransientConflict } from '../db/database.js';
 import { AppError, type ErrorDetail, isAppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { packageRoot } from '../paths.js';
@@ -191,6 +191,12 @@ function sendError(error: FastifyError | AppError | Error, request: FastifyReque
     status = 503;
     body = { code: 'unavailable', message: `the database is unavailable (${fe.message}); try again shortly`, details: [] };
     request.log.warn({ errorId }, body.message);
+  } else if (isTransientConflict(error)) {
+    // Another transaction won (a deadlock broken, or SQLite's busy timeout): nothing was written.
+    status = 503;
+    body = { code: 'unavailable', message: 'the database gave up on a conflicting change; nothing was written, try again', details: [] };
+    reply.header('retry-after', '1');
+    request.log.warn({ errorId, err: error }, body.message);
   } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     status = fe.statusCode;
     body = { code: status === 404 ? 'not_found' : 'bad_request', message: fe.message, details: [] };
