@@ -820,7 +820,14 @@ export class RunEngine {
         // Every row first (in id order), then the audit head at the first event: the order a completion takes
         // them in. Locking each row after the head was taken for the one before it deadlocked with a completion
         // of that row (PostgreSQL then failed one of the two, or a promotion queued behind them for the head).
-        const held = new Map((await heldSteps(trx, expired.map((s) => s.id))).map((r) => [r.id, r]));
+        const held = new Map(
+          (
+            await heldSteps(
+              trx,
+              expired.map((s) => s.id),
+            )
+          ).map((r) => [r.id, r]),
+        );
         for (const stale of expired) {
           const row = held.get(stale.id);
           if (!row || row.lease_token !== stale.lease_token || (row.lease_expires_at ?? '') >= now) continue;
