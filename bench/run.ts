@@ -6,6 +6,7 @@ import { coldStart } from './cold-start.js';
 import { gates } from './gates.js';
 import { type Benchmark, formatTable, loadAverage, log, machine, type Row } from './lib/report.js';
 import { plans } from './plans.js';
+import { postgres } from './postgres.js';
 import { versioning } from './versioning.js';
 
 /**
@@ -13,7 +14,7 @@ import { versioning } from './versioning.js';
  * Runs the benchmarks one after another (never in parallel: they would measure each other), prints each
  * one's results as it finishes and a table of all of them at the end. Exits 1 when a target is missed.
  */
-const BENCHMARKS: Benchmark[] = [coldStart, apply, apiList, gates, versioning, calendar, plans];
+const BENCHMARKS: Benchmark[] = [coldStart, apply, apiList, gates, versioning, calendar, plans, postgres];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
