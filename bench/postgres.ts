@@ -11,15 +11,15 @@ import { type Ledger, type LedgerCall, startLedger } from '../test/support/plans
 import { ensureBuilt, ROOT } from './lib/cli.js';
 import type { GraphileChildReport, GraphileChildSettings } from './lib/graphile-worker-process.js';
 import { loadOutcome, openLoadRuns, plansConfig, promoteLoad, STEPS, seedReleases } from './lib/plans-workload.js';
-import { adminQuery, benchPostgresUrl, createDatabase } from './lib/postgres.js';
+import { adminQuery, benchPostgresUrl, createDatabase, databaseName, describeActivity, sampleActivity } from './lib/postgres.js';
 import { type Benchmark, loadAverage, log, type Row } from './lib/report.js';
 import { ms, percentile } from './lib/stats.js';
 
 /**
  * Railyard and graphile-worker 0.17.3 side by side on the same PostgreSQL, with 1, 2 and 4 worker processes:
  *
- * - throughput: LOAD runs × STEPS no-op steps (`wait: PT0S`, each needing the one before) for Railyard, the same
- *   number of no-op jobs for graphile-worker, all enqueued while the worker processes are paused (SIGSTOP) and
+ * - throughput: LOAD_RUNS runs × STEPS no-op steps (`wait: PT0S`, each needing the one before) for Railyard,
+ *   LOAD_JOBS no-op jobs for graphile-worker, all enqueued while the worker processes are paused (SIGSTOP) and
  *   then worked off at once (SIGCONT): steps (jobs) per second from the resume to the last one's end;
  * - latency, one at a time on idle workers: a step's end → its dependent's start, and enqueue committed → first
  *   step start (graphile-worker: addJob committed → job start). Here every step (job) POSTs its idempotency key
@@ -28,7 +28,11 @@ import { ms, percentile } from './lib/stats.js';
  *   events), and graphile-worker job ids that ran more than once (each worker process lists the jobs it ran).
  *
  * Each system and each worker count gets a fresh database. Both run CONCURRENCY jobs at once per process on a
- * pool of POOL connections (see the description below).
+ * pool of POOL connections; graphile-worker runs with its defaults (`plain`) and with its batching (`batched`).
+ *
+ * Knobs (environment): BENCH_PG_WORKERS (default 1,2,4), BENCH_PG_RUNS (Railyard load runs, default 400, at most
+ * 1,000), BENCH_PG_JOBS (graphile-worker load jobs, default 5000), BENCH_PG_LATENCY_RUNS (default 50; graphile-worker
+ * gets STEPS times as many jobs), BENCH_PG_GRAPHILE (default plain,batched).
  */
 const env = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -42,8 +46,9 @@ const WORKER_COUNTS = (process.env.BENCH_PG_WORKERS ?? '1,2,4').split(',').map((
   if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_PG_WORKERS must list positive whole numbers, e.g. 1,2,4 (got "${w}")`);
   return n;
 });
-const LOAD_RUNS = env('BENCH_PG_RUNS', 1000);
-const LATENCY_RUNS = env('BENCH_PG_LATENCY_RUNS', 100);
+const LOAD_RUNS = env('BENCH_PG_RUNS', 400);
+const LOAD_JOBS = env('BENCH_PG_JOBS', 5000);
+const LATENCY_RUNS = env('BENCH_PG_LATENCY_RUNS', 50);
 const WARM_UP_RUNS = 5;
 const CONCURRENCY = 16;
 const POOL = 10;
@@ -67,6 +72,8 @@ interface Measured {
   doubles: number;
   errors: number;
   detail: string;
+  /** What the database's connections were doing during the throughput run (pg_stat_activity, sampled). */
+  activity: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -161,9 +168,11 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
     for (const p of procs) p.process.kill('SIGSTOP');
     const promoted = await promoteLoad(services, LOAD_RUNS);
     log(`postgres: Railyard, ${workers} worker(s): ${promoted.runs.length} runs promoted in ${ms(promoted.ms)} (workers paused)`);
+    const sampler = await sampleActivity(admin, databaseName(database.url));
     const resumed = Date.now();
     for (const p of procs) p.process.kill('SIGCONT');
     await until(async () => (await openLoadRuns(db)) === 0, 'the load runs to finish', 100);
+    const activity = describeActivity(await sampler.stop());
     const outcome = await loadOutcome(db);
     const units = promoted.runs.length * STEPS;
     const elapsedMs = outcome.lastFinished - resumed;
@@ -176,7 +185,10 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('action', '=', 'step.started')
       .executeTakeFirstOrThrow();
-    const workerErrors = procs.reduce((n, p) => n + (p.output().match(/^worker \S+: /gm)?.length ?? 0), 0);
+    const errorLines = procs.flatMap((p) => p.output().match(/^worker \S+: .*$/gm) ?? []);
+    const workerErrors = errorLines.length;
+    if (workerErrors > 0)
+      log(`postgres: Railyard, ${workers} worker(s): ${workerErrors} worker errors, e.g.\n  ${errorLines.slice(0, 5).join('\n  ')}`);
     const doubles = latencyRepeats + Number(claimedTwice.rows[0]?.n ?? 0);
     const errors = notSucceeded + (promoted.runs.length - outcome.succeeded) + outcome.retried + workerErrors;
     return {
@@ -190,6 +202,7 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
       detail:
         `runs ${outcome.statuses.map((s) => `${s.status} ${s.n}`).join(', ')}; ${Number(claims.n)} claims for ` +
         `${units + (WARM_UP_RUNS + LATENCY_RUNS) * STEPS} steps; ${outcome.retried} steps with attempt ≠ 1; ${workerErrors} worker errors`,
+      activity,
     };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
@@ -302,7 +315,7 @@ async function graphile(admin: string, workers: number, mode: GraphileMode, ledg
 
     // Throughput: the jobs are added while the workers are paused, then all resume at once.
     for (const c of children) c.process.kill('SIGSTOP');
-    const units = LOAD_RUNS * STEPS;
+    const units = LOAD_JOBS;
     const addStart = performance.now();
     for (let i = 0; i < units; i += 500) {
       await utils.addJobs(Array.from({ length: Math.min(500, units - i) }, (_, j) => ({ identifier: 'noop', payload: { i: i + j } })));
@@ -310,15 +323,22 @@ async function graphile(admin: string, workers: number, mode: GraphileMode, ledg
     log(
       `postgres: graphile-worker (${mode.name}), ${workers} worker(s): ${units} jobs added in ${ms(performance.now() - addStart)} (workers paused)`,
     );
+    const sampler = await sampleActivity(admin, databaseName(database.url));
     const resumed = Date.now();
     for (const c of children) c.process.kill('SIGCONT');
     await until(async () => (await queued()) === 0, 'the jobs to finish', 100);
+    const activity = describeActivity(await sampler.stop());
     const reports = await Promise.all(children.map((c) => c.request()));
     const ran = reports.flatMap((r) => r.ran);
     const lastEnd = Math.max(...reports.map((r) => r.lastEnd));
     const elapsedMs = lastEnd - resumed;
     const distinct = new Set(ran).size;
-    const errors = reports.reduce((n, r) => n + r.errors.length, 0);
+    const errorLines = reports.flatMap((r) => r.errors);
+    const errors = errorLines.length;
+    if (errors > 0)
+      log(
+        `postgres: graphile-worker (${mode.name}), ${workers} worker(s): ${errors} errors, e.g.\n  ${errorLines.slice(0, 5).join('\n  ')}`,
+      );
     return {
       perSecond: units / (elapsedMs / 1000),
       units,
@@ -328,6 +348,7 @@ async function graphile(admin: string, workers: number, mode: GraphileMode, ledg
       doubles: latencyRepeats + (ran.length - distinct),
       errors: errors + (units - distinct),
       detail: `${ran.length} executions of ${distinct} distinct jobs (${units} added); ${errors} errors logged (${errorsBefore} before the load)`,
+      activity,
     };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -437,7 +458,7 @@ export const postgres: Benchmark = {
     const [version] = await adminQuery<{ server_version: string }>(admin, 'show server_version');
     const startLoad = loadAverage();
     log(
-      `postgres: PostgreSQL ${version?.server_version}; ${availableParallelism()} CPUs, ${startLoad}; ${LOAD_RUNS} runs × ${STEPS} steps, ` +
+      `postgres: PostgreSQL ${version?.server_version}; ${availableParallelism()} CPUs, ${startLoad}; ${LOAD_RUNS} runs × ${STEPS} steps, ${LOAD_JOBS} graphile jobs, ` +
         `${LATENCY_RUNS} latency runs, workers ${WORKER_COUNTS.join(', ')}, graphile-worker ${modes.map((m) => m.name).join(', ')}`,
     );
     const waits = new LedgerWaits();
@@ -448,14 +469,15 @@ export const postgres: Benchmark = {
         const point: Point = { workers, railyard: await railyard(admin, workers, ledger, waits), graphile: {} };
         log(
           `postgres: Railyard, ${workers} worker(s): ${rate(point.railyard)} (${point.railyard.units} steps in ${ms(point.railyard.elapsedMs)}); ` +
-            `gaps ${p50p99(point.railyard.gaps)}, first start ${p50p99(point.railyard.firstStart)}; ${point.railyard.detail}; ${loadAverage()}`,
+            `gaps ${p50p99(point.railyard.gaps)}, first start ${p50p99(point.railyard.firstStart)}; ${point.railyard.detail}; ${loadAverage()}\n` +
+            `  database connections during the load: ${point.railyard.activity}`,
         );
         for (const mode of modes) {
           const m = await graphile(admin, workers, mode, ledger, waits);
           point.graphile[mode.name] = m;
           log(
             `postgres: graphile-worker (${mode.name}), ${workers} worker(s): ${rate(m)} (${m.units} jobs in ${ms(m.elapsedMs)}); ` +
-              `add→start ${p50p99(m.firstStart)}; ${m.detail}; ${loadAverage()}`,
+              `add→start ${p50p99(m.firstStart)}; ${m.detail}; ${loadAverage()}\n  database connections during the load: ${m.activity}`,
           );
         }
         points.push(point);
