@@ -10,7 +10,16 @@ import { startWorkerProcess, type WorkerProcess } from '../test/support/cli.js';
 import { type Ledger, type LedgerCall, startLedger } from '../test/support/plans.js';
 import { ensureBuilt, ROOT } from './lib/cli.js';
 import type { GraphileChildReport, GraphileChildSettings } from './lib/graphile-worker-process.js';
-import { loadOutcome, openLoadRuns, plansConfig, promoteLoad, STEPS, seedReleases } from './lib/plans-workload.js';
+import {
+  LOAD_ENVIRONMENTS,
+  LOAD_PRODUCTS,
+  loadOutcome,
+  openLoadRuns,
+  plansConfig,
+  promoteLoad,
+  STEPS,
+  seedReleases,
+} from './lib/plans-workload.js';
 import { adminQuery, benchPostgresUrl, createDatabase, databaseName, describeActivity, sampleActivity } from './lib/postgres.js';
 import { type Benchmark, loadAverage, log, type Row } from './lib/report.js';
 import { ms, percentile } from './lib/stats.js';
@@ -18,8 +27,8 @@ import { ms, percentile } from './lib/stats.js';
 /**
  * Railyard and graphile-worker 0.17.3 side by side on the same PostgreSQL, with 1, 2 and 4 worker processes:
  *
- * - throughput: LOAD_RUNS runs × STEPS no-op steps (`wait: PT0S`, each needing the one before) for Railyard,
- *   LOAD_JOBS no-op jobs for graphile-worker, all enqueued while the worker processes are paused (SIGSTOP) and
+ * - throughput: BENCH_PG_RUNS runs × STEPS no-op steps (`wait: PT0S`, each needing the one before) for Railyard,
+ *   BENCH_PG_JOBS no-op jobs for graphile-worker, all enqueued while the worker processes are paused (SIGSTOP) and
  *   then worked off at once (SIGCONT): steps (jobs) per second from the resume to the last one's end;
  * - latency, one at a time on idle workers: a step's end → its dependent's start, and enqueue committed → first
  *   step start (graphile-worker: addJob committed → job start). Here every step (job) POSTs its idempotency key
@@ -30,25 +39,43 @@ import { ms, percentile } from './lib/stats.js';
  * Each system and each worker count gets a fresh database. Both run CONCURRENCY jobs at once per process on a
  * pool of POOL connections; graphile-worker runs with its defaults (`plain`) and with its batching (`batched`).
  *
- * Knobs (environment): BENCH_PG_WORKERS (default 1,2,4), BENCH_PG_RUNS (Railyard load runs, default 400, at most
- * 1,000), BENCH_PG_JOBS (graphile-worker load jobs, default 5000), BENCH_PG_LATENCY_RUNS (default 50; graphile-worker
+ * Knobs (environment): BENCH_PG_WORKERS (default 1,2,4), BENCH_PG_RUNS (Railyard load runs, default 300, at most
+ * 1,000), BENCH_PG_JOBS (graphile-worker load jobs, default 3000), BENCH_PG_LATENCY_RUNS (default 40; graphile-worker
  * gets STEPS times as many jobs), BENCH_PG_GRAPHILE (default plain,batched).
  */
-const env = (name: string, fallback: number) => {
+function whole(name: string, fallback: number, most = Number.POSITIVE_INFINITY): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number (got "${raw}")`);
+  if (!Number.isInteger(n) || n <= 0 || n > most) {
+    throw new Error(`${name} must be a whole number from 1${Number.isFinite(most) ? ` to ${most}` : ''} (got "${raw}")`);
+  }
   return n;
-};
-const WORKER_COUNTS = (process.env.BENCH_PG_WORKERS ?? '1,2,4').split(',').map((w) => {
-  const n = Number(w.trim());
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_PG_WORKERS must list positive whole numbers, e.g. 1,2,4 (got "${w}")`);
-  return n;
-});
-const LOAD_RUNS = env('BENCH_PG_RUNS', 400);
-const LOAD_JOBS = env('BENCH_PG_JOBS', 5000);
-const LATENCY_RUNS = env('BENCH_PG_LATENCY_RUNS', 50);
+}
+
+/** The knobs, read when the benchmark runs (a bad value fails this benchmark only, naming the variable). */
+function settings() {
+  const workers = (process.env.BENCH_PG_WORKERS || '1,2,4').split(',').map((w) => {
+    const n = Number(w.trim());
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_PG_WORKERS must list whole numbers from 1, e.g. 1,2,4 (got "${w}")`);
+    return n;
+  });
+  const names = (process.env.BENCH_PG_GRAPHILE || 'plain,batched').split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !GRAPHILE_MODES.some((m) => m.name === n));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_PG_GRAPHILE: no mode ${unknown.join(', ')} (have: ${GRAPHILE_MODES.map((m) => m.name).join(', ')})`);
+  }
+  return {
+    workers,
+    modes: GRAPHILE_MODES.filter((m) => names.includes(m.name)),
+    /** Railyard load runs (one per load product and environment at most). */
+    loadRuns: whole('BENCH_PG_RUNS', 300, LOAD_ENVIRONMENTS * LOAD_PRODUCTS),
+    loadJobs: whole('BENCH_PG_JOBS', 3000),
+    latencyRuns: whole('BENCH_PG_LATENCY_RUNS', 40),
+  };
+}
+type Settings = ReturnType<typeof settings>;
+
 const WARM_UP_RUNS = 5;
 const CONCURRENCY = 16;
 const POOL = 10;
@@ -123,7 +150,7 @@ function repeats(ledger: Ledger, keys: (key: string) => boolean): number {
 
 // ---- Railyard ----
 
-async function railyard(admin: string, workers: number, ledger: Ledger, waits: LedgerWaits): Promise<Measured> {
+async function railyard(admin: string, workers: number, cfg: Settings, ledger: Ledger, waits: LedgerWaits): Promise<Measured> {
   const database = await createDatabase(admin, 'railyard_bench');
   let services: Services | undefined;
   const procs: WorkerProcess[] = [];
@@ -131,7 +158,7 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
     services = await startServices(database.url);
     const db = services.database.db;
     await services.config.apply(plansConfig({ ledgerUrl: ledger.url }), 'railyard.yaml', { dryRun: false }, 'bench');
-    await seedReleases(services, WARM_UP_RUNS + LATENCY_RUNS);
+    await seedReleases(services, WARM_UP_RUNS + cfg.latencyRuns);
     for (let i = 0; i < workers; i++) {
       procs.push(await startWorkerProcess(database.url, ['--concurrency', String(CONCURRENCY), '--grace', '5s'], ROOT));
     }
@@ -141,7 +168,7 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
     const firstStart: number[] = [];
     const latencyRuns: string[] = [];
     let notSucceeded = 0;
-    for (let i = 0; i < WARM_UP_RUNS + LATENCY_RUNS; i++) {
+    for (let i = 0; i < WARM_UP_RUNS + cfg.latencyRuns; i++) {
       const run = await services.runs.promote({ release: `lat@1.0.${i}`, environment: 'lat' }, 'bench');
       const promoted = performance.now();
       const calls = [];
@@ -166,7 +193,7 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
 
     // Throughput: the load runs are promoted while the workers are paused, then all resume at once.
     for (const p of procs) p.process.kill('SIGSTOP');
-    const promoted = await promoteLoad(services, LOAD_RUNS);
+    const promoted = await promoteLoad(services, cfg.loadRuns);
     log(`postgres: Railyard, ${workers} worker(s): ${promoted.runs.length} runs promoted in ${ms(promoted.ms)} (workers paused)`);
     const sampler = await sampleActivity(admin, databaseName(database.url));
     const resumed = Date.now();
@@ -201,7 +228,7 @@ async function railyard(admin: string, workers: number, ledger: Ledger, waits: L
       errors,
       detail:
         `runs ${outcome.statuses.map((s) => `${s.status} ${s.n}`).join(', ')}; ${Number(claims.n)} claims for ` +
-        `${units + (WARM_UP_RUNS + LATENCY_RUNS) * STEPS} steps; ${outcome.retried} steps with attempt ≠ 1; ${workerErrors} worker errors`,
+        `${units + (WARM_UP_RUNS + cfg.latencyRuns) * STEPS} steps; ${outcome.retried} steps with attempt ≠ 1; ${workerErrors} worker errors`,
       activity,
     };
   } finally {
@@ -278,7 +305,14 @@ async function startGraphileChild(settings: GraphileChildSettings): Promise<Grap
   };
 }
 
-async function graphile(admin: string, workers: number, mode: GraphileMode, ledger: Ledger, waits: LedgerWaits): Promise<Measured> {
+async function graphile(
+  admin: string,
+  workers: number,
+  mode: GraphileMode,
+  cfg: Settings,
+  ledger: Ledger,
+  waits: LedgerWaits,
+): Promise<Measured> {
   const database = await createDatabase(admin, 'graphile_bench');
   let utils: WorkerUtils | undefined;
   const children: GraphileChild[] = [];
@@ -302,7 +336,7 @@ async function graphile(admin: string, workers: number, mode: GraphileMode, ledg
     // Latency: one job at a time on idle workers, POSTing to the ledger; as many jobs as Railyard's runs have steps.
     const prefix = `graphile-${mode.name}-${workers}-${database.url.slice(-10)}`;
     const firstStart: number[] = [];
-    for (let i = 0; i < (WARM_UP_RUNS + LATENCY_RUNS) * STEPS; i++) {
+    for (let i = 0; i < (WARM_UP_RUNS + cfg.latencyRuns) * STEPS; i++) {
       const key = `${prefix}-${i}`;
       await utils.addJob('effect', { key });
       const added = performance.now();
@@ -315,7 +349,7 @@ async function graphile(admin: string, workers: number, mode: GraphileMode, ledg
 
     // Throughput: the jobs are added while the workers are paused, then all resume at once.
     for (const c of children) c.process.kill('SIGSTOP');
-    const units = LOAD_JOBS;
+    const units = cfg.loadJobs;
     const addStart = performance.now();
     for (let i = 0; i < units; i += 500) {
       await utils.addJobs(Array.from({ length: Math.min(500, units - i) }, (_, j) => ({ identifier: 'noop', payload: { i: i + j } })));
@@ -439,7 +473,7 @@ function rows(points: readonly Point[], modes: readonly GraphileMode[]): Row[] {
 
 export const postgres: Benchmark = {
   name: 'postgres',
-  description: `Railyard vs graphile-worker 0.17.3 on the same PostgreSQL with ${WORKER_COUNTS.join(', ')} worker processes: no-op steps (jobs)/s, step-start latency, double executions (needs RAILYARD_BENCH_POSTGRES_URL or RAILYARD_TEST_POSTGRES_URL)`,
+  description: `Railyard vs graphile-worker 0.17.3 on the same PostgreSQL with 1, 2 and 4 worker processes (BENCH_PG_WORKERS): no-op steps (jobs)/s, step-start latency, double executions (needs RAILYARD_BENCH_POSTGRES_URL or RAILYARD_TEST_POSTGRES_URL)`,
   async run() {
     const admin = benchPostgresUrl();
     if (!admin) {
@@ -454,26 +488,27 @@ export const postgres: Benchmark = {
       ];
     }
     ensureBuilt();
-    const modes = GRAPHILE_MODES.filter((m) => (process.env.BENCH_PG_GRAPHILE ?? 'plain,batched').split(',').includes(m.name));
+    const cfg = settings();
+    const { modes } = cfg;
     const [version] = await adminQuery<{ server_version: string }>(admin, 'show server_version');
     const startLoad = loadAverage();
     log(
-      `postgres: PostgreSQL ${version?.server_version}; ${availableParallelism()} CPUs, ${startLoad}; ${LOAD_RUNS} runs × ${STEPS} steps, ${LOAD_JOBS} graphile jobs, ` +
-        `${LATENCY_RUNS} latency runs, workers ${WORKER_COUNTS.join(', ')}, graphile-worker ${modes.map((m) => m.name).join(', ')}`,
+      `postgres: PostgreSQL ${version?.server_version}; ${availableParallelism()} CPUs, ${startLoad}; ${cfg.loadRuns} runs × ${STEPS} steps, ${cfg.loadJobs} graphile jobs, ` +
+        `${cfg.latencyRuns} latency runs, workers ${cfg.workers.join(', ')}, graphile-worker ${modes.map((m) => m.name).join(', ')}`,
     );
     const waits = new LedgerWaits();
     const ledger = await startLedger({ onCall: waits.onCall });
     const points: Point[] = [];
     try {
-      for (const workers of WORKER_COUNTS) {
-        const point: Point = { workers, railyard: await railyard(admin, workers, ledger, waits), graphile: {} };
+      for (const workers of cfg.workers) {
+        const point: Point = { workers, railyard: await railyard(admin, workers, cfg, ledger, waits), graphile: {} };
         log(
           `postgres: Railyard, ${workers} worker(s): ${rate(point.railyard)} (${point.railyard.units} steps in ${ms(point.railyard.elapsedMs)}); ` +
             `gaps ${p50p99(point.railyard.gaps)}, first start ${p50p99(point.railyard.firstStart)}; ${point.railyard.detail}; ${loadAverage()}\n` +
             `  database connections during the load: ${point.railyard.activity}`,
         );
         for (const mode of modes) {
-          const m = await graphile(admin, workers, mode, ledger, waits);
+          const m = await graphile(admin, workers, mode, cfg, ledger, waits);
           point.graphile[mode.name] = m;
           log(
             `postgres: graphile-worker (${mode.name}), ${workers} worker(s): ${rate(m)} (${m.units} jobs in ${ms(m.elapsedMs)}); ` +

@@ -53,7 +53,11 @@ process.stdout.write(`${new Date().toISOString()}  ${machine()}\n`);
 for (const bench of selected) {
   log(`\n▶ ${bench.name}: ${bench.description}`);
   const started = Date.now();
-  const result = await bench.run(options);
+  // A benchmark that cannot run (a bad knob, a server that is down) is reported as a missed target; the others run.
+  const result = await bench.run(options).catch((error: unknown): Row[] => {
+    log(`✖ ${bench.name}: ${(error as Error).message}`);
+    return [{ benchmark: bench.name, case: 'could not run', result: (error as Error).message, target: 'runs', pass: false }];
+  });
   rows.push(...result);
   process.stdout.write(`\n${formatTable(result)}\n`);
   log(`(${bench.name} took ${((Date.now() - started) / 1000).toFixed(0)} s; ${loadAverage()})`);
