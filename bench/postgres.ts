@@ -141,7 +141,7 @@ class LedgerWaits {
   }
 }
 
-/** Calls beyond the first for the keys that start with `prefix` (or those listed). */
+/** Calls beyond the first, summed over the ledger's keys that `keys` accepts. */
 function repeats(ledger: Ledger, keys: (key: string) => boolean): number {
   let n = 0;
   for (const [key, entry] of ledger.entries) if (keys(key)) n += entry.calls.length - 1;
@@ -198,7 +198,15 @@ async function railyard(admin: string, workers: number, cfg: Settings, ledger: L
     const sampler = await sampleActivity(admin, databaseName(database.url));
     const resumed = Date.now();
     for (const p of procs) p.process.kill('SIGCONT');
-    await until(async () => (await openLoadRuns(db)) === 0, 'the load runs to finish', 100);
+    await until(
+      async () => {
+        const gone = procs.find((p) => p.process.exitCode !== null || p.process.signalCode !== null);
+        if (gone) throw new Error(`a railyard worker exited during the load:\n${gone.output()}`);
+        return (await openLoadRuns(db)) === 0;
+      },
+      'the load runs to finish',
+      100,
+    );
     const activity = describeActivity(await sampler.stop());
     const outcome = await loadOutcome(db);
     const units = promoted.runs.length * STEPS;
@@ -360,7 +368,15 @@ async function graphile(
     const sampler = await sampleActivity(admin, databaseName(database.url));
     const resumed = Date.now();
     for (const c of children) c.process.kill('SIGCONT');
-    await until(async () => (await queued()) === 0, 'the jobs to finish', 100);
+    await until(
+      async () => {
+        const gone = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
+        if (gone) throw new Error(`a graphile-worker process exited during the load:\n${gone.output()}`);
+        return (await queued()) === 0;
+      },
+      'the jobs to finish',
+      100,
+    );
     const activity = describeActivity(await sampler.stop());
     const reports = await Promise.all(children.map((c) => c.request()));
     const ran = reports.flatMap((r) => r.ran);
