@@ -1,22 +1,25 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { FINAL_RUN_STATUSES } from '../src/features/plans/plan.js';
 import { createWorker } from '../src/features/plans/worker-service.js';
 import { startServices } from '../src/platform/container.js';
 import {
   countWorkerErrors,
-  envKey,
+  databaseGaps,
   LOAD_ENVIRONMENTS,
   LOAD_PRODUCTS,
+  loadOutcome,
+  openLoadRuns,
   plansConfig,
-  productKey,
+  promoteLoad,
   STEPS,
   StepClock,
+  seedReleases,
 } from './lib/plans-workload.js';
-import { type Benchmark, log, type Row } from './lib/report.js';
+import { type Benchmark, loadAverage, log, type Row } from './lib/report.js';
 import { removeDatabase, tempDir } from './lib/seed.js';
 import { CommitProbe, sqliteCycles } from './lib/sqlite-anchor.js';
-import { ms, percentile } from './lib/stats.js';
+import { ms, percentile, percentiles } from './lib/stats.js';
 
 const TRANSITIONS_TARGET = 900;
 const GAP_P50_TARGET_MS = 3;
@@ -59,31 +62,6 @@ function finishes(services: Services, clock: StepClock) {
   };
 }
 
-/** finished_at of each step → started_at of the step that needs it, from the database (millisecond timestamps). */
-async function databaseGaps(services: Services, runIds: readonly string[]): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runIds.length; i += 500) {
-    const rows = await services.database.db
-      .selectFrom('step_runs')
-      .select(['run_id', 'key', 'started_at', 'finished_at'])
-      .where('run_id', 'in', runIds.slice(i, i + 500))
-      .execute();
-    const by = new Map(rows.map((r) => [`${r.run_id}/${r.key}`, r]));
-    for (const run of runIds.slice(i, i + 500)) {
-      for (let k = 2; k <= STEPS; k++) {
-        const finished = by.get(`${run}/s${k - 1}`)?.finished_at;
-        const started = by.get(`${run}/s${k}`)?.started_at;
-        if (finished && started) out.push(Date.parse(started) - Date.parse(finished));
-      }
-    }
-  }
-  return out;
-}
-
-function pct(values: readonly number[]): string {
-  return `p50 ${ms(percentile(values, 50))}, p99 ${ms(percentile(values, 99))}, max ${ms(Math.max(...values))}`;
-}
-
 /** One run at a time through an idle engine: the critical path from a step finishing to its dependent starting. */
 async function latency(services: Services, clock: StepClock, wait: (runId: string) => Promise<string>) {
   const worker = createWorker(services, { execute: clock.execute });
@@ -113,14 +91,7 @@ async function latency(services: Services, clock: StepClock, wait: (runId: strin
 
 /** LOAD_RUNS runs promoted with no worker running, then one worker takes them all to the end. */
 async function load(services: Services, clock: StepClock) {
-  const promoteStart = performance.now();
-  const runs: string[] = [];
-  for (let p = 0; p < LOAD_PRODUCTS; p++) {
-    for (let e = 0; e < LOAD_ENVIRONMENTS; e++) {
-      runs.push((await services.runs.promote({ release: `${productKey(p)}@1.0.0`, environment: envKey(e) }, 'bench')).id);
-    }
-  }
-  const promoteMs = performance.now() - promoteStart;
+  const { runs, ms: promoteMs } = await promoteLoad(services);
   const db = services.database.db;
   const running = await db
     .selectFrom('runs')
@@ -131,34 +102,11 @@ async function load(services: Services, clock: StepClock) {
   const worker = createWorker(services, { execute: clock.execute });
   const startedAt = Date.now();
   await worker.start();
-  const open = () =>
-    db
-      .selectFrom('runs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('environment', '!=', 'lat')
-      .where('status', 'not in', FINAL)
-      .executeTakeFirstOrThrow();
   const deadline = Date.now() + 600_000;
-  while (Number((await open()).n) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while ((await openLoadRuns(db)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   await worker.stop();
-  const end = await db
-    .selectFrom('runs')
-    .select((eb) => eb.fn.max('finished_at').as('at'))
-    .where('environment', '!=', 'lat')
-    .executeTakeFirstOrThrow();
-  const elapsedMs = Date.parse(end.at as string) - startedAt;
-  const statuses = await db
-    .selectFrom('runs')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('environment', '!=', 'lat')
-    .groupBy('status')
-    .execute();
-  const retried = await db
-    .selectFrom('step_runs')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('attempt', '!=', 1)
-    .executeTakeFirstOrThrow();
-  return { runs, promoteMs, elapsedMs, statuses, retried: Number(retried.n) };
+  const outcome = await loadOutcome(db);
+  return { runs, promoteMs, elapsedMs: outcome.lastFinished - startedAt, ...outcome };
 }
 
 async function railyard(): Promise<Row[]> {
@@ -168,21 +116,20 @@ async function railyard(): Promise<Row[]> {
   const workerErrors = countWorkerErrors();
   try {
     await services.config.apply(plansConfig(), 'railyard.yaml', { dryRun: false }, 'bench');
-    for (let i = 0; i < WARM_UP_RUNS + LATENCY_RUNS; i++) await services.releases.create({ product: 'lat', version: `1.0.${i}` }, 'bench');
-    for (let p = 0; p < LOAD_PRODUCTS; p++) await services.releases.create({ product: productKey(p), version: '1.0.0' }, 'bench');
+    await seedReleases(services, WARM_UP_RUNS + LATENCY_RUNS);
     const clock = new StepClock();
     const finished = finishes(services, clock);
 
     const lat = await latency(services, clock, finished.wait);
     const latGaps = clock.gaps(lat.runs);
-    const latDbGaps = await databaseGaps(services, lat.runs);
-    log(`plans: latency runs done (${lat.failed} not succeeded); ${loadAverageNow()}`);
+    const latDbGaps = await databaseGaps(services.database.db, lat.runs);
+    log(`plans: latency runs done (${lat.failed} not succeeded); ${loadAverage()}`);
 
     const heavy = await load(services, clock);
     finished.off();
     const steps = heavy.runs.length * STEPS;
     const perSecond = steps / (heavy.elapsedMs / 1000);
-    const succeeded = Number(heavy.statuses.find((s) => s.status === 'succeeded')?.n ?? 0);
+    const succeeded = heavy.succeeded;
     const loadGaps = clock.gaps(heavy.runs);
     const events = await services.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
     const chain = await services.audit.verify();
@@ -204,26 +151,26 @@ async function railyard(): Promise<Row[]> {
       {
         benchmark: 'plans',
         case: `step end → dependent start, one run at a time (${LATENCY_RUNS} runs, ${latGaps.length} gaps; measured in-process)`,
-        result: pct(latGaps),
+        result: percentiles(latGaps),
         target: `p50 ≤ ${GAP_P50_TARGET_MS} ms, p99 ≤ ${GAP_P99_TARGET_MS} ms`,
         pass: percentile(latGaps, 50) <= GAP_P50_TARGET_MS && percentile(latGaps, 99) <= GAP_P99_TARGET_MS,
       },
       {
         benchmark: 'plans',
         case: 'one durable commit on the same disk, sampled between those runs (each gap above contains one)',
-        result: pct(lat.commits),
+        result: percentiles(lat.commits),
         target: '',
       },
       {
         benchmark: 'plans',
         case: 'the same gaps from the database: finished_at → started_at (ms timestamps)',
-        result: pct(latDbGaps),
+        result: percentiles(latDbGaps),
         target: '',
       },
       {
         benchmark: 'plans',
         case: 'promote committed → first step started, one run at a time',
-        result: pct(lat.firstStart),
+        result: percentiles(lat.firstStart),
         target: '',
       },
       {
@@ -236,7 +183,7 @@ async function railyard(): Promise<Row[]> {
       {
         benchmark: 'plans',
         case: `step end → dependent start under that load (${loadGaps.length} gaps)`,
-        result: pct(loadGaps),
+        result: percentiles(loadGaps),
         target: '',
       },
       {
@@ -253,19 +200,13 @@ async function railyard(): Promise<Row[]> {
   }
 }
 
-function loadAverageNow(): string {
-  return `load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`;
-}
-
 function anchor(when: string): Row {
   const a = sqliteCycles(`${tempDir()}/plans-anchor-${process.pid}.db`, ANCHOR_SECONDS);
-  log(`plans: raw SQLite ${when}: ${a.perSecond.toFixed(0)} cycles/s; ${loadAverageNow()}`);
+  log(`plans: raw SQLite ${when}: ${a.perSecond.toFixed(0)} cycles/s; ${loadAverage()}`);
   return {
     benchmark: 'plans',
     case: `raw SQLite claim+complete cycles/s (WAL, synchronous=FULL, 2 commits), ${when}`,
-    result: `${a.perSecond.toFixed(0)}/s (${a.cycles.toLocaleString('en-US')} cycles in ${ANCHOR_SECONDS} s); one commit (the completing UPDATE) ${pct(a.commitMs)}`,
+    result: `${a.perSecond.toFixed(0)}/s (${a.cycles.toLocaleString('en-US')} cycles in ${ANCHOR_SECONDS} s); one commit (the completing UPDATE) ${percentiles(a.commitMs)}`,
     target: '',
   };
 }
@@ -274,14 +215,14 @@ export const plans: Benchmark = {
   name: 'plans',
   description: `no-op step transitions ≥ ${TRANSITIONS_TARGET}/s on SQLite beside the raw SQLite cycle rate; step end → dependent start p50 ≤ ${GAP_P50_TARGET_MS} ms, p99 ≤ ${GAP_P99_TARGET_MS} ms; ${LOAD_RUNS} concurrent ${STEPS}-step runs without errors`,
   async run() {
-    log(`plans: ${availableParallelism()} CPUs, ${loadAverageNow()}`);
+    log(`plans: ${availableParallelism()} CPUs, ${loadAverage()}`);
     const before = anchor('before Railyard');
     const rows = await railyard();
     const after = anchor('after Railyard');
     const machineRow: Row = {
       benchmark: 'plans',
       case: 'machine',
-      result: `${availableParallelism()} CPUs, ${loadAverageNow()} (at the end)`,
+      result: `${availableParallelism()} CPUs, ${loadAverage()} (at the end)`,
       target: '',
     };
     return [before, after, ...rows, machineRow];

@@ -36,3 +36,8 @@ export function ms(value: number): string {
   if (!Number.isFinite(value)) return '-';
   return value >= 100 ? `${value.toFixed(0)} ms` : `${value.toFixed(1)} ms`;
 }
+
+/** "p50 …, p99 …, max …" of a sample of timings in ms. */
+export function percentiles(values: readonly number[]): string {
+  return `p50 ${ms(percentile(values, 50))}, p99 ${ms(percentile(values, 99))}, max ${ms(Math.max(...values))}`;
+}

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { FINAL_RUN_STATUSES } from '../../src/features/plans/plan.js';
 import type { PlanWorker, WorkerOptions } from '../../src/features/plans/plan-worker.js';
 import type { Run, RunDetail, StepLog } from '../../src/features/plans/run.js';
@@ -56,7 +57,17 @@ export async function startFakeService(
 export interface LedgerEntry {
   /** How many times the effect took place: an idempotent receiver applies it once per key, whatever the calls. */
   applied: number;
-  calls: { attempt: string; pid: string; at: number }[];
+  calls: LedgerCall[];
+}
+
+export interface LedgerCall {
+  attempt: string;
+  pid: string;
+  /** Date.now() when the call came in. */
+  at: number;
+  /** performance.now() when the call came in, and when its answer was written (NaN until then): sub-millisecond. */
+  received: number;
+  answered: number;
 }
 
 /**
@@ -69,9 +80,12 @@ export interface Ledger extends FakeService {
   repeats(): number;
 }
 
-export async function startLedger(options: { delayMs?: () => number } = {}): Promise<Ledger> {
+export async function startLedger(
+  options: { delayMs?: () => number; onCall?: (key: string, call: LedgerCall) => void } = {},
+): Promise<Ledger> {
   const entries = new Map<string, LedgerEntry>();
   const service = await startFakeService(async (req, _body, res) => {
+    const received = performance.now();
     const url = new URL(req.url ?? '/', 'http://ledger');
     const key = url.searchParams.get('key') ?? (req.headers['idempotency-key'] as string | undefined);
     if (!key) {
@@ -83,10 +97,20 @@ export async function startLedger(options: { delayMs?: () => number } = {}): Pro
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const entry = entries.get(key) ?? { applied: 0, calls: [] };
     entries.set(key, entry);
-    entry.calls.push({ attempt: url.searchParams.get('attempt') ?? '', pid: url.searchParams.get('pid') ?? '', at: Date.now() });
+    const call: LedgerCall = {
+      attempt: url.searchParams.get('attempt') ?? '',
+      pid: url.searchParams.get('pid') ?? '',
+      at: Date.now(),
+      received,
+      answered: Number.NaN,
+    };
+    entry.calls.push(call);
     if (entry.applied === 0) entry.applied = 1;
     res.setHeader('connection', 'close');
-    res.end(`applied ${key}\n`);
+    res.end(`applied ${key}\n`, () => {
+      call.answered = performance.now();
+      options.onCall?.(key, call);
+    });
   });
   return {
     ...service,

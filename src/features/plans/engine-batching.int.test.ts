@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDb, type TestDb } from '../../../test/support/databases.js';
 import { fixedClock } from '../../platform/clock.js';
-import type { ClaimedStep, Completion, StepOutcome } from './engine-service.js';
+import type { ClaimedStep, Completion, RunEngine, StepOutcome } from './engine-service.js';
 import { PlanWorker } from './plan-worker.js';
 
 /**
@@ -293,5 +293,43 @@ describe.each(DIALECTS)('run engine, batched transitions (%s)', (dialect) => {
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
     expect(calls.size).toBe(8);
     expect((await t.services.audit.verify()).ok).toBe(true);
+  });
+  it('a heartbeat meeting a step whose outcome is being recorded does not report the step lost', async () => {
+    // On PostgreSQL a heartbeat's UPDATE waits for the row lock the recording transaction holds, then finds the
+    // step no longer running. Here each batch is recorded, then handed back to the worker only after several
+    // heartbeat intervals (a 150 ms lease: one every 50 ms), so heartbeats meet every recorded step that way.
+    clock.set(new Date());
+    const id = await promote('shop@1.0.0', 'staging');
+    const real = engine();
+    const slow: RunEngine = Object.create(real);
+    slow.completeAndClaim = async (completions, next) => {
+      const recorded = await real.completeAndClaim(completions, next);
+      await new Promise((r) => setTimeout(r, 250));
+      return recorded;
+    };
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    const worker = new PlanWorker(slow, t.services.database.db, { leaseMs: 150 });
+    await worker.start();
+    try {
+      expect((await t.services.runs.waitFor(id, 20_000)).status).toBe('succeeded');
+    } finally {
+      await worker.stop();
+      process.stderr.write = write;
+    }
+    expect(lines.filter((l) => l.includes(worker.id))).toEqual([]);
+    const steps = await t.services.database.db
+      .selectFrom('step_runs')
+      .select(['key', 'attempt', 'lost_leases'])
+      .where('run_id', '=', id)
+      .execute();
+    expect(steps.filter((s) => s.key !== 'tell').map((s) => [s.key, s.attempt, s.lost_leases])).toEqual([
+      ['a', 1, 0],
+      ['b', 1, 0],
+    ]);
   });
 });

@@ -127,6 +127,8 @@ export class PlanWorker {
   private readonly recording = new Map<string, number>();
   /** True while the flush records outcomes (and claims with them). */
   private flushBusy = false;
+  /** Steps whose outcomes the flush is recording right now: no longer for the heartbeat to keep. */
+  private readonly recording = new Set<string>();
 
   constructor(
     private readonly engine: RunEngine,
@@ -310,6 +312,7 @@ export class PlanWorker {
   private async recordDone(): Promise<void> {
     while (this.done.length > 0) {
       const batch = this.done.splice(0, this.done.length);
+      for (const c of batch) this.recording.add(c.step.id);
       const free = this.stopping ? 0 : this.freeSlots(batch.length);
       let claimed: ClaimedStep[] = [];
       this.reserved += free;
@@ -361,11 +364,14 @@ export class PlanWorker {
   }
 
   private async heartbeat(): Promise<void> {
+    const finished = (id: string) => this.recording.has(id) || this.done.some((c) => c.step.id === id) || !this.inflight.has(id);
     for (const flight of [...this.inflight.values()]) {
-      if (flight.lost || this.done.some((c) => c.step.id === flight.step.id)) continue;
+      if (flight.lost || finished(flight.step.id)) continue;
       try {
         const held = await this.engine.heartbeat(flight.step, this.o.leaseMs);
-        if (!held) {
+        // Not held because its outcome was recorded meanwhile (on PostgreSQL the heartbeat waits for the row
+        // lock the recording holds, then finds the step no longer running): nothing was lost.
+        if (!held && !finished(flight.step.id)) {
           flight.lost = true;
           process.stderr.write(
             `worker ${this.id}: lost step ${flight.step.key} of run ${flight.step.runId} (taken over or cancelled): stopping attempt ${flight.step.attempt}\n`,
