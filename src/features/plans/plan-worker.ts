@@ -124,11 +124,11 @@ export class PlanWorker {
   /** Slots promised to claims under way (the loop's and the flush's), so that together they never exceed concurrency. */
   private reserved = 0;
   /** Outcomes whose recording failed for want of the database, by when it first failed. */
-  private readonly recording = new Map<string, number>();
+  private readonly failingSince = new Map<string, number>();
   /** True while the flush records outcomes (and claims with them). */
   private flushBusy = false;
   /** Steps whose outcomes the flush is recording right now: no longer for the heartbeat to keep. */
-  private readonly recording = new Set<string>();
+  private readonly inFlush = new Set<string>();
 
   constructor(
     private readonly engine: RunEngine,
@@ -312,7 +312,7 @@ export class PlanWorker {
   private async recordDone(): Promise<void> {
     while (this.done.length > 0) {
       const batch = this.done.splice(0, this.done.length);
-      for (const c of batch) this.recording.add(c.step.id);
+      for (const c of batch) this.inFlush.add(c.step.id);
       const free = this.stopping ? 0 : this.freeSlots(batch.length);
       let claimed: ClaimedStep[] = [];
       this.reserved += free;
@@ -340,7 +340,8 @@ export class PlanWorker {
       }
       for (const c of batch) {
         this.inflight.delete(c.step.id);
-        this.recording.delete(c.step.id);
+        this.inFlush.delete(c.step.id);
+        this.failingSince.delete(c.step.id);
       }
       this.begin(claimed);
     }
@@ -349,8 +350,8 @@ export class PlanWorker {
   /** While the database is unreachable, outcomes are kept for about a lease: past it, their steps are another's. */
   private keepTrying(batch: readonly Completion[]): boolean {
     const now = Date.now();
-    for (const c of batch) if (!this.recording.has(c.step.id)) this.recording.set(c.step.id, now);
-    return batch.every((c) => now - (this.recording.get(c.step.id) ?? now) < this.o.leaseMs);
+    for (const c of batch) if (!this.failingSince.has(c.step.id)) this.failingSince.set(c.step.id, now);
+    return batch.every((c) => now - (this.failingSince.get(c.step.id) ?? now) < this.o.leaseMs);
   }
 
   /** Starts claimed steps; steps claimed while the worker began to stop are given back, their attempt not counted. */
@@ -364,7 +365,7 @@ export class PlanWorker {
   }
 
   private async heartbeat(): Promise<void> {
-    const finished = (id: string) => this.recording.has(id) || this.done.some((c) => c.step.id === id) || !this.inflight.has(id);
+    const finished = (id: string) => this.inFlush.has(id) || this.done.some((c) => c.step.id === id) || !this.inflight.has(id);
     for (const flight of [...this.inflight.values()]) {
       if (flight.lost || finished(flight.step.id)) continue;
       try {
