@@ -3,8 +3,7 @@ import { basename } from 'node:path';
 import { systemClock } from '../platform/clock.js';
 import type { Services } from '../platform/container.js';
 import { createCoreServices } from '../platform/container-core.js';
-import { openDatabase } from '../platform/db/database.js';
-import { migrateToLatest } from '../platform/db/migrations.js';
+import { openMigratedDatabase } from '../platform/db/migrations.js';
 import type { Client } from './client.js';
 
 /**
@@ -13,13 +12,7 @@ import type { Client } from './client.js';
  * so `railyard releases list` does not pay for recurrence rules or a CEL engine.
  */
 export async function openLocalClient(db: string, actor: string): Promise<Client> {
-  const database = await openDatabase(db);
-  try {
-    await migrateToLatest(database.db as never);
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+  const database = await openMigratedDatabase(db);
   const s = createCoreServices(database, systemClock);
   let full: Promise<Services> | undefined;
   const all = () => {

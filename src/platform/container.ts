@@ -12,8 +12,8 @@ import { RiskService, riskReportSection } from '../features/risk/risk-service.js
 import { VersioningService } from '../features/versioning/versioning-service.js';
 import { type Clock, systemClock } from './clock.js';
 import { type CoreServices, createCoreServices } from './container-core.js';
-import { type DatabaseHandle, openDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrations.js';
+import type { DatabaseHandle } from './db/database.js';
+import { openMigratedDatabase } from './db/migrations.js';
 
 /** The one place where stores and services are created and wired together (with container-core.ts). */
 export interface Services extends Omit<CoreServices, 'auditLog'> {
@@ -62,12 +62,5 @@ export function createServices(database: DatabaseHandle, clock: Clock = systemCl
 
 /** Opens the database, brings its schema up to date and wires the services over it. */
 export async function startServices(dbUrl: string, clock: Clock = systemClock): Promise<Services> {
-  const database = await openDatabase(dbUrl);
-  try {
-    await migrateToLatest(database.db as never);
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  return createServices(database, clock);
+  return createServices(await openMigratedDatabase(dbUrl), clock);
 }

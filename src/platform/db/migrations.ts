@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { AppError } from '../errors.js';
-import { dialectOfDb } from './database.js';
+import { type DatabaseHandle, dialectOfDb, openDatabase } from './database.js';
 import { m0001Core } from './migrations/0001-core.js';
 import { m0002Calendar } from './migrations/0002-calendar.js';
 import { m0004Gates } from './migrations/0004-gates.js';
@@ -19,6 +19,18 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Opens the database named by `url` with its schema brought up to date (closed again when that fails). */
+export async function openMigratedDatabase(url: string): Promise<DatabaseHandle> {
+  const database = await openDatabase(url);
+  try {
+    await migrateToLatest(database.db as never);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   if (await isUpToDate(db)) return [];
