@@ -1,16 +1,7 @@
 import { stringify } from 'yaml';
 
-/** A small deterministic PRNG (mulberry32), so every seeded database and config file is the same each run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so every seeded database and config file is the same each run. */
+export { seededRandom as random } from '../../test/support/random.js';
 
 export const ENVIRONMENTS = [
   { key: 'dev', name: 'Development', tier: 'dev' },

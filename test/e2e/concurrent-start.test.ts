@@ -1,22 +1,9 @@
-import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../support/cli.js';
+import { railyardAsync } from '../support/cli.js';
 import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]) => railyardAsync(args, { cwd: tmpdir() });
 
 describe.each(DIALECTS)('several processes starting on one new database (%s)', (dialect) => {
   it('migrate it exactly once, and all of them work', async () => {

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { knownMigrations } from '../../src/platform/db/migrations.js';
-import { CLI, type CliResult, railyard, startServer } from '../support/cli.js';
+import { type CliResult, railyard, railyardAsync, startServer } from '../support/cli.js';
 import { DIALECTS, freshDatabaseUrl } from '../support/databases.js';
 
 // Whatever migrations this checkout has: a new one changes no expectation here.
@@ -23,25 +22,12 @@ products:
 `;
 
 /** The CLI as a subprocess without blocking the event loop, optionally with a small heap. */
-function cli(args: string[], options: { cwd: string; heapMb?: number }): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const node = options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : [];
-    const child = spawn(process.execPath, [...node, CLI, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, RAILYARD_DB: '', RAILYARD_SERVER: '', RAILYARD_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+const cli = (args: string[], options: { cwd: string; heapMb?: number }): Promise<CliResult> =>
+  railyardAsync(args, {
+    cwd: options.cwd,
+    node: options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : [],
+    timeoutMs: 240_000,
   });
-}
 
 const body = (dump: string) => dump.slice(dump.indexOf('\n') + 1);
 

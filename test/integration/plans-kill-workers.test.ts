@@ -11,12 +11,12 @@ import {
   type Ledger,
   ledgerProblems,
   openRunCount,
-  seededRandom,
   startLedger,
   type WorkerFleet,
   workerFleet,
   writeEffectScript,
 } from '../support/plans.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * The Plans issue's first reliability test: `railyard worker` processes are killed with SIGKILL at random moments

@@ -13,13 +13,13 @@ import {
   type Ledger,
   ledgerProblems,
   openRunCount,
-  seededRandom,
   startLedger,
   type WorkerFleet,
   workerFleet,
   writeEffectScript,
 } from '../support/plans.js';
 import { auditedOverlap, maxOverlap } from '../support/queue.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * The Postgres issue's first reliability test: the scaled-out deployment — two `railyard serve --no-worker`

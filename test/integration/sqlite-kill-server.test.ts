@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServices } from '../../src/platform/container.js';
 import { type RunningServer, startServer } from '../support/cli.js';
-import { seededRandom } from '../support/plans.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * The Postgres issue's third reliability test, on the embedded database: `railyard serve` on a SQLite file is

@@ -144,9 +144,16 @@ export async function startWorkerProcess(db: string, args: string[], cwd: string
 }
 
 /** `railyard()` without blocking the event loop, for tests whose servers in this process must keep answering. */
-export function railyardAsync(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+/**
+ * The CLI as a subprocess without blocking the event loop. `node`: options for Node itself (e.g. a heap limit);
+ * `timeoutMs`: when it is killed (default 30 s).
+ */
+export function railyardAsync(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; node?: string[]; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...(options.node ?? []), CLI, ...args], {
       cwd: options.cwd,
       env: { ...process.env, RAILYARD_DB: '', RAILYARD_SERVER: '', RAILYARD_TOKEN: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,7 +166,7 @@ export function railyardAsync(args: string[], options: { cwd: string; env?: Reco
     child.stderr?.on('data', (d) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });

@@ -316,18 +316,6 @@ export function ledgerProblems(ledger: Ledger, runIds: readonly string[]): strin
   return problems;
 }
 
-/** mulberry32: a small seeded generator, so that a failing chaos run's timings can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** How many runs are not final yet (all of them, or those of `ids`). */
 export async function openRunCount(db: Db, ids?: readonly string[]): Promise<number> {
   let query = db
