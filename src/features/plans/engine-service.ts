@@ -38,6 +38,7 @@ import {
   lockQueue,
   type NewLog,
   nextAvailable,
+  type OutboxEntry,
   type ProgressStep,
   progressStepsOfRuns,
   queuedRuns,
@@ -95,6 +96,8 @@ interface Tx {
   readyLater: boolean;
   /** Runs the transaction let into their environments (their status changed without a step of theirs). */
   admitted: string[];
+  /** Notifications, written together at the end (one statement, not one per run). */
+  outbox: OutboxEntry[];
 }
 
 /**
@@ -199,6 +202,7 @@ export class RunEngine {
   /** Writes the transaction's audit events; called last in every transaction (or method given one). */
   private async flush(tx: Tx): Promise<void> {
     await this.writeReady(tx);
+    await insertOutbox(tx.trx, tx.outbox.splice(0));
     await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
   }
 
@@ -226,7 +230,7 @@ export class RunEngine {
    * result): what the transaction's commit will announce.
    */
   private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
-    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [] };
+    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [], outbox: [] };
     const out = await body(tx);
     await this.flush(tx);
     if (signal) await this.announce(trx, signal(out, tx));
@@ -357,7 +361,7 @@ export class RunEngine {
       tx.admitted.push(run.id);
       await setRun(trx, run.id, { status: 'running', started_at: now, updated_at: now });
       await this.record(tx, 'railyard', 'run.started', 'run', run.id, { status: 'running', environment: run.environment });
-      await insertOutbox(trx, { event: 'run.started', subjectType: 'run', subjectId: run.id, payload: toRun(run), at: now });
+      tx.outbox.push({ event: 'run.started', subjectType: 'run', subjectId: run.id, payload: toRun(run), at: now });
       const release = await trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst();
       if (release?.status === 'planned') await updateReleaseStatus(trx, run.release_id, 'in_progress', now);
       await this.advance(tx, { ...run, status: 'running', started_at: now });
@@ -394,7 +398,7 @@ export class RunEngine {
           status = 'rolling_back';
           await setRun(trx, run.id, { status, error: `step ${failed.key} failed: ${failed.error ?? 'failed'}`, updated_at: this.now() });
           await this.record(tx, 'railyard', 'run.rolling_back', 'run', run.id, { failedStep: failed.key, error: failed.error });
-          await insertOutbox(trx, {
+          tx.outbox.push({
             event: 'run.rolling_back',
             subjectType: 'run',
             subjectId: run.id,
@@ -432,7 +436,7 @@ export class RunEngine {
         await this.record(tx, 'railyard', `run.${next}`, 'run', run.id, { status: next });
         if (next === 'awaiting' || next === 'needs_attention') {
           const who = current.filter((s) => s.status === 'waiting' || s.status === 'needs_attention').map((s) => s.key);
-          await insertOutbox(trx, {
+          tx.outbox.push({
             event: `run.${next}`,
             subjectType: 'run',
             subjectId: run.id,
@@ -461,7 +465,7 @@ export class RunEngine {
     if (spec.kind === 'notify' && spec.notify) {
       const vars = this.variables(run, step);
       const message = interpolate(spec.notify.message, vars as unknown as Record<string, string>);
-      await insertOutbox(trx, {
+      tx.outbox.push({
         event: 'plan.notify',
         subjectType: 'run',
         subjectId: run.id,
@@ -546,7 +550,7 @@ export class RunEngine {
     await setRun(trx, run.id, { status, error, finished_at: now, deployment_id: deploymentId, updated_at: now });
     const finished = { ...run, status, error, finished_at: now, deployment_id: deploymentId };
     await this.record(tx, 'railyard', `run.${status}`, 'run', run.id, toRun(finished));
-    await insertOutbox(trx, { event: `run.${status}`, subjectType: 'run', subjectId: run.id, payload: toRun(finished), at: now });
+    tx.outbox.push({ event: `run.${status}`, subjectType: 'run', subjectId: run.id, payload: toRun(finished), at: now });
     await this.admitIn(tx, run.environment_id);
   }
 

@@ -331,22 +331,35 @@ export async function listLogs(db: Queryable, runId: string, q: { after?: string
   }));
 }
 
-export async function insertOutbox(
-  db: Queryable,
-  e: { event: string; subjectType: string; subjectId: string; payload: unknown; at: string },
-): Promise<void> {
-  await db
-    .insertInto('outbox')
-    .values({
-      id: newId(),
-      event: e.event,
-      subject_type: e.subjectType,
-      subject_id: e.subjectId,
-      payload: JSON.stringify(e.payload),
-      created_at: e.at,
-      delivered_at: null,
-    })
-    .execute();
+export interface OutboxEntry {
+  event: string;
+  subjectType: string;
+  subjectId: string;
+  payload: unknown;
+  at: string;
+}
+
+/** Rows per INSERT: 7 parameters each stays far below both databases' limit on parameters per statement. */
+const OUTBOX_CHUNK = 500;
+
+/** Writes notifications to the outbox in the order given, in as few statements as the chunk size allows. */
+export async function insertOutbox(db: Queryable, entries: readonly OutboxEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += OUTBOX_CHUNK) {
+    await db
+      .insertInto('outbox')
+      .values(
+        entries.slice(i, i + OUTBOX_CHUNK).map((e) => ({
+          id: newId(),
+          event: e.event,
+          subject_type: e.subjectType,
+          subject_id: e.subjectId,
+          payload: JSON.stringify(e.payload),
+          created_at: e.at,
+          delivered_at: null,
+        })),
+      )
+      .execute();
+  }
 }
 
 export async function registerWorker(db: Queryable, w: { id: string; host: string; pid: number; now: string }): Promise<void> {
