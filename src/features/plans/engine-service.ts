@@ -6,7 +6,7 @@ import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { lockHead } from '../audit/audit-store.js';
 import { insertDeployment } from '../deployments/deployment-store.js';
-import { updateReleaseStatus } from '../releases/release-store.js';
+import { startReleases, updateReleaseStatus } from '../releases/release-store.js';
 import {
   backoffMs,
   FINAL_RUN_STATUSES,
@@ -46,6 +46,7 @@ import {
   runRows,
   type StepRow,
   setRun,
+  setRuns,
   setStep,
   setSteps,
   specOf,
@@ -98,6 +99,8 @@ interface Tx {
   admitted: string[];
   /** Notifications, written together at the end (one statement, not one per run). */
   outbox: OutboxEntry[];
+  /** Environments whose runs finished here: their queues are looked at once each, not once per finished run. */
+  freed: Set<string>;
 }
 
 /**
@@ -199,8 +202,12 @@ export class RunEngine {
     tx.events.push({ actor, action, subjectType, subjectId, after });
   }
 
-  /** Writes the transaction's audit events; called last in every transaction (or method given one). */
+  /**
+   * Called last in every transaction (or method given one): admits runs where runs finished, writes the steps
+   * made claimable, the notifications and the audit events.
+   */
   private async flush(tx: Tx): Promise<void> {
+    await this.admitFreed(tx);
     await this.writeReady(tx);
     await insertOutbox(tx.trx, tx.outbox.splice(0));
     await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
@@ -230,7 +237,7 @@ export class RunEngine {
    * result): what the transaction's commit will announce.
    */
   private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
-    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [], outbox: [] };
+    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [], outbox: [], freed: new Set() };
     const out = await body(tx);
     await this.flush(tx);
     if (signal) await this.announce(trx, signal(out, tx));
@@ -355,16 +362,19 @@ export class RunEngine {
     }
     if (starting.length === 0) return;
     const rows = new Map((await runRows(trx, starting)).map((r) => [r.id, r]));
+    const now = this.now();
+    // The runs, and their releases still planned, change status together: two statements, not two per run.
+    await setRuns(trx, starting, { status: 'running', started_at: now, updated_at: now });
+    await startReleases(trx, [...new Set(starting.map((id) => (rows.get(id) as RunRow).release_id))], now);
+    // Their steps are read together too, and each run starts from its own.
+    const stepsByRun = new Map<string, ProgressStep[]>();
+    for (const st of await this.progressSteps(tx, starting)) stepsByRun.set(st.run_id, [...(stepsByRun.get(st.run_id) ?? []), st]);
     for (const id of starting) {
       const run = rows.get(id) as RunRow;
-      const now = this.now();
       tx.admitted.push(run.id);
-      await setRun(trx, run.id, { status: 'running', started_at: now, updated_at: now });
       await this.record(tx, 'railyard', 'run.started', 'run', run.id, { status: 'running', environment: run.environment });
       tx.outbox.push({ event: 'run.started', subjectType: 'run', subjectId: run.id, payload: toRun(run), at: now });
-      const release = await trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst();
-      if (release?.status === 'planned') await updateReleaseStatus(trx, run.release_id, 'in_progress', now);
-      await this.advance(tx, { ...run, status: 'running', started_at: now });
+      await this.advance(tx, { ...run, status: 'running', started_at: now }, stepsByRun.get(id) ?? []);
     }
   }
 
@@ -551,7 +561,19 @@ export class RunEngine {
     const finished = { ...run, status, error, finished_at: now, deployment_id: deploymentId };
     await this.record(tx, 'railyard', `run.${status}`, 'run', run.id, toRun(finished));
     tx.outbox.push({ event: `run.${status}`, subjectType: 'run', subjectId: run.id, payload: toRun(finished), at: now });
-    await this.admitIn(tx, run.environment_id);
+    tx.freed.add(run.environment_id);
+  }
+
+  /**
+   * Admits queued runs into the environments whose runs finished in this transaction, once each and in id
+   * order (so two transactions lock environments in the same order); admitting may finish more runs.
+   */
+  private async admitFreed(tx: Tx): Promise<void> {
+    while (tx.freed.size > 0) {
+      const environments = [...tx.freed].sort();
+      tx.freed.clear();
+      for (const environmentId of environments) await this.admitIn(tx, environmentId);
+    }
   }
 
   /** A release that is ready becomes released when it reaches a production environment. */
@@ -681,6 +703,7 @@ export class RunEngine {
     const { refused, changed, claimed } = await this.transaction(
       async (tx) => {
         const done = await this.completeIn(tx, completions);
+        await this.admitFreed(tx); // so that the runs it lets in have their first steps claimed here too
         const claimed = await this.claimIn(tx, next.owner, next.limit, next.leaseMs, done.runs);
         const changed = [...new Set([...done.touched, ...tx.admitted, ...claimed.map((c) => c.runId)])];
         return { refused: done.refused, changed, claimed };

@@ -257,6 +257,15 @@ export async function setRun(db: Queryable, id: string, values: Partial<Omit<Run
   await db.updateTable('runs').set(values).where('id', '=', id).execute();
 }
 
+export async function setRuns(db: Queryable, ids: readonly string[], values: Partial<Omit<RunRow, 'id'>>): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('runs')
+    .set(values)
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
 export async function expiredLeases(db: Queryable, now: string, limit = 100): Promise<StepRow[]> {
   return db
     .selectFrom('step_runs')

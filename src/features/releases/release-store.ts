@@ -80,6 +80,17 @@ export async function updateReleaseStatus(db: Queryable, id: string, status: Rel
     .execute();
 }
 
+/** Releases of `ids` still planned are now in progress: their first promotion started. */
+export async function startReleases(db: Queryable, ids: readonly string[], now: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('releases')
+    .set({ status: 'in_progress', updated_at: now })
+    .where('id', 'in', [...ids])
+    .where('status', '=', 'planned')
+    .execute();
+}
+
 export async function insertChanges(db: Queryable, releaseId: string, changes: Change[]): Promise<void> {
   for (let i = 0; i < changes.length; i += 200) {
     await db
