@@ -5,7 +5,7 @@ import { newId } from '../../platform/ids.js';
 import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
 import { lockHead } from '../audit/audit-store.js';
-import { insertDeployment } from '../deployments/deployment-store.js';
+import { insertDeployments, type NewDeployment } from '../deployments/deployment-store.js';
 import { startReleases, updateReleaseStatus } from '../releases/release-store.js';
 import {
   backoffMs,
@@ -101,6 +101,10 @@ interface Tx {
   outbox: OutboxEntry[];
   /** Environments whose runs finished here: their queues are looked at once each, not once per finished run. */
   freed: Set<string>;
+  /** Environments' tiers, read once per transaction (a release is released by a run in a prod-tier one). */
+  tiers: Map<string, string>;
+  /** Deployments of runs that finished here, written together at the end (nothing here reads them back). */
+  deployments: NewDeployment[];
 }
 
 /**
@@ -204,11 +208,12 @@ export class RunEngine {
 
   /**
    * Called last in every transaction (or method given one): admits runs where runs finished, writes the steps
-   * made claimable, the notifications and the audit events.
+   * made claimable, the deployments, the notifications and the audit events.
    */
   private async flush(tx: Tx): Promise<void> {
     await this.admitFreed(tx);
     await this.writeReady(tx);
+    await insertDeployments(tx.trx, tx.deployments.splice(0));
     await insertOutbox(tx.trx, tx.outbox.splice(0));
     await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
   }
@@ -237,7 +242,18 @@ export class RunEngine {
    * result): what the transaction's commit will announce.
    */
   private async within<T>(trx: Queryable, body: (tx: Tx) => Promise<T>, signal?: (out: T, tx: Tx) => Signal): Promise<T> {
-    const tx: Tx = { trx, events: [], ready: new Map(), readyNow: 0, readyLater: false, admitted: [], outbox: [], freed: new Set() };
+    const tx: Tx = {
+      trx,
+      events: [],
+      ready: new Map(),
+      readyNow: 0,
+      readyLater: false,
+      admitted: [],
+      outbox: [],
+      freed: new Set(),
+      tiers: new Map(),
+      deployments: [],
+    };
     const out = await body(tx);
     await this.flush(tx);
     if (signal) await this.announce(trx, signal(out, tx));
@@ -421,7 +437,7 @@ export class RunEngine {
           phase === 'rollback'
             ? `rollback step ${failed.key} failed: ${failed.error ?? 'failed'}${run.error ? ` (after: ${run.error})` : ''}`
             : `step ${failed.key} failed: ${failed.error ?? 'failed'}`;
-        await this.finishIn(tx, run, 'failed', error);
+        await this.finishIn(tx, run, 'failed', error, steps);
         return;
       }
       const states = current.map((s) => ({
@@ -437,7 +453,7 @@ export class RunEngine {
       }
       if (notified) continue; // a notify step finished at once: its dependents may start now
       if (current.every((s) => isSettled(s.status as StepStatus, spec(s).onFailure))) {
-        await this.finishIn(tx, run, phase === 'rollback' ? 'rolled_back' : 'succeeded', phase === 'rollback' ? run.error : null);
+        await this.finishIn(tx, run, phase === 'rollback' ? 'rolled_back' : 'succeeded', phase === 'rollback' ? run.error : null, steps);
         return;
       }
       const next = activeStatus(phase, current as { status: StepStatus }[]);
@@ -522,16 +538,19 @@ export class RunEngine {
     await this.within(trx, (tx) => this.finishIn(tx, run, status, error));
   }
 
-  private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null): Promise<void> {
+  /** `steps`: the run's steps as the caller holds them (statuses current), when it has them. */
+  private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null, steps?: readonly ProgressStep[]): Promise<void> {
     const { trx } = tx;
     const now = this.now();
     // Steps the run never reached (the rollback of a run that succeeded) read as skipped, not as still to come.
-    await trx
-      .updateTable('step_runs')
-      .set({ status: 'skipped', updated_at: now })
-      .where('run_id', '=', run.id)
-      .where('status', '=', 'pending')
-      .execute();
+    if (!steps || steps.some((s) => s.status === 'pending')) {
+      await trx
+        .updateTable('step_runs')
+        .set({ status: 'skipped', updated_at: now })
+        .where('run_id', '=', run.id)
+        .where('status', '=', 'pending')
+        .execute();
+    }
     let deploymentId: string | null = null;
     if (status !== 'cancelled') {
       deploymentId = newId();
@@ -546,7 +565,7 @@ export class RunEngine {
         startedAt: run.started_at ?? now,
         finishedAt: now,
       };
-      await insertDeployment(trx, deployment);
+      tx.deployments.push(deployment);
       await this.record(tx, run.promoter, 'deployment.recorded', 'deployment', deploymentId, {
         id: deploymentId,
         product: run.product,
@@ -579,13 +598,14 @@ export class RunEngine {
   /** A release that is ready becomes released when it reaches a production environment. */
   private async markReleased(tx: Tx, run: RunRow, now: string): Promise<void> {
     const { trx } = tx;
-    const facts = await trx
-      .selectFrom(['releases as r', 'environments as e'])
-      .select(['r.status', 'e.tier'])
-      .where('r.id', '=', run.release_id)
-      .where('e.id', '=', run.environment_id)
-      .executeTakeFirst();
-    if (facts?.status === 'ready' && facts.tier === 'prod') {
+    let tier = tx.tiers.get(run.environment_id);
+    if (tier === undefined) {
+      tier = (await trx.selectFrom('environments').select('tier').where('id', '=', run.environment_id).executeTakeFirst())?.tier ?? '';
+      tx.tiers.set(run.environment_id, tier);
+    }
+    if (tier !== 'prod') return;
+    const release = await trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst();
+    if (release?.status === 'ready') {
       await updateReleaseStatus(trx, run.release_id, 'released', now);
       await this.record(tx, 'railyard', 'release.status_changed', 'release', run.release_id, { status: 'released', run: run.id });
     }
