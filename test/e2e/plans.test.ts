@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, freePort, type RunningServer, railyard, startServer } from '../support/cli.js';
+import { ACCEPTANCE_YAML } from '../support/plan-fixtures.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'plans');
 const EXAMPLE_PORT = '4817';
@@ -276,25 +277,6 @@ describe('the example plan (examples/plans) end to end through the built CLI', (
   });
 });
 
-// The acceptance example of issue 6, exactly as written there.
-const ACCEPTANCE = `plans:
-  - key: standard
-    steps:
-      - key: deploy
-        run: ["sh", "-c", "echo deploying $RAILYARD_PRODUCT $RAILYARD_VERSION to $RAILYARD_ENV"]
-      - key: verify
-        needs: [deploy]
-        verify: { http: { url: "http://127.0.0.1:9999/health", expectStatus: 200 }, for: PT5S, timeout: PT2M }
-        onFailure: rollback
-    rollback:
-      - key: undo
-        run: ["sh", "-c", "echo rolling back"]
-environments:
-  - key: staging
-    tier: staging
-    plan: standard
-`;
-
 describe('the acceptance example of issue 6, as written', () => {
   let dir: string;
   let health: Server;
@@ -309,7 +291,10 @@ describe('the acceptance example of issue 6, as written', () => {
       health.listen(9999, '127.0.0.1', () => resolve(9999));
     });
     // The example promotes shop, so the workspace declares it.
-    writeFileSync(join(dir, 'railyard.yaml'), `${ACCEPTANCE.replace('127.0.0.1:9999', `127.0.0.1:${port}`)}products:\n  - key: shop\n`);
+    writeFileSync(
+      join(dir, 'railyard.yaml'),
+      `${ACCEPTANCE_YAML.replace('127.0.0.1:9999', `127.0.0.1:${port}`)}products:\n  - key: shop\n`,
+    );
   });
   afterAll(async () => {
     await Promise.all([...children].map(stopChild));

@@ -3,32 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../test/support/databases.js';
+import { ACCEPTANCE_YAML } from '../../../test/support/plan-fixtures.js';
 import { type FakeService, openPlanHarness, type PlanHarness, startFakeService } from '../../../test/support/plans.js';
-
-/** The acceptance example of the Plans issue, exactly as written there (only the health endpoint's port differs). */
-const ACCEPTANCE = `plans:
-  - key: standard
-    steps:
-      - key: deploy
-        run: ["sh", "-c", "echo deploying $RAILYARD_PRODUCT $RAILYARD_VERSION to $RAILYARD_ENV"]
-      - key: verify
-        needs: [deploy]
-        verify: { http: { url: "http://127.0.0.1:9999/health", expectStatus: 200 }, for: PT5S, timeout: PT2M }
-        onFailure: rollback
-    rollback:
-      - key: undo
-        run: ["sh", "-c", "echo rolling back"]
-environments:
-  - key: staging
-    tier: staging
-    plan: standard
-`;
 
 const argv = (...args: string[]) => JSON.stringify(args);
 
 /** Plans for the other tests; each test promotes its own product into its own environment, so none waits for another. */
 function config(svc: string, dir: string): string {
-  const [plans, environments] = ACCEPTANCE.replace('http://127.0.0.1:9999', svc).split('environments:\n');
+  const [plans, environments] = ACCEPTANCE_YAML.replace('http://127.0.0.1:9999', svc).split('environments:\n');
   return `${plans}${morePlans(svc, dir)}environments:
 ${environments}  - { key: verify-env, tier: staging, plan: verify-fails }
   - { key: stop-env, tier: staging, plan: stops }

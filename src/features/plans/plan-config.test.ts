@@ -1,29 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is how plans write run variables, and these tests are about them.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ACCEPTANCE_YAML } from '../../../test/support/plan-fixtures.js';
 import { AppError, formatDetail } from '../../platform/errors.js';
 import { parseConfig } from '../config/config-document.js';
 import { normalize } from '../config/config-plan.js';
 import { jsonSchemaDocument } from '../config/config-schema.js';
 import { planSpecs } from './plan-config.js';
-
-const ACCEPTANCE = `plans:
-  - key: standard
-    steps:
-      - key: deploy
-        run: ["sh", "-c", "echo deploying $RAILYARD_PRODUCT $RAILYARD_VERSION to $RAILYARD_ENV"]
-      - key: verify
-        needs: [deploy]
-        verify: { http: { url: "http://127.0.0.1:9999/health", expectStatus: 200 }, for: PT5S, timeout: PT2M }
-        onFailure: rollback
-    rollback:
-      - key: undo
-        run: ["sh", "-c", "echo rolling back"]
-environments:
-  - key: staging
-    tier: staging
-    plan: standard
-`;
 
 function problems(text: string): string[] {
   try {
@@ -44,7 +27,7 @@ const run = { timeoutMs: null, retries: 0, backoffMs: 1000, secrets: [], env: {}
 
 describe('plans in railyard.yaml', () => {
   it('reads the acceptance example, filling in every default', () => {
-    const desired = normalize(parseConfig(ACCEPTANCE, 'railyard.yaml'));
+    const desired = normalize(parseConfig(ACCEPTANCE_YAML, 'railyard.yaml'));
     expect(desired.environments[0]?.plan).toBe('standard');
     expect(desired.plans).toEqual([
       {
