@@ -1,4 +1,4 @@
-import { dialectOfDb, type Queryable } from '../../platform/db/database.js';
+import { dialectOfDb, inChunks, type Queryable } from '../../platform/db/database.js';
 import type { AuditRow } from '../../platform/db/schema.js';
 import type { AuditRecord } from './audit.js';
 
@@ -42,18 +42,15 @@ export async function lockHead(db: Queryable): Promise<void> {
   await db.selectFrom('audit_head').select('seq').where('id', '=', 1).forUpdate().execute();
 }
 
-/** Rows per INSERT: 11 parameters each stays far below both databases' limit on parameters per statement. */
-const INSERT_CHUNK = 500;
-
 /** Appends events (consecutive, each pointing back to the one before) and moves the head's hash to the last. */
 export async function insertEvents(db: Queryable, events: readonly AuditRecord[]): Promise<void> {
   const last = events.at(-1);
   if (!last) return;
-  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    await db
+  await inChunks(events, (chunk) =>
+    db
       .insertInto('audit_events')
       .values(
-        events.slice(i, i + INSERT_CHUNK).map((e) => ({
+        chunk.map((e) => ({
           seq: e.seq,
           id: e.id,
           at: e.at,
@@ -67,8 +64,8 @@ export async function insertEvents(db: Queryable, events: readonly AuditRecord[]
           hash: e.hash,
         })),
       )
-      .execute();
-  }
+      .execute(),
+  );
   await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
 }
 

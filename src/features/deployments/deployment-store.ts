@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/database.js';
+import { inChunks, type Queryable } from '../../platform/db/database.js';
 import { formatRef } from '../releases/release.js';
 import type { Deployment, DeploymentStatus } from './deployment.js';
 
@@ -26,16 +26,13 @@ export async function insertDeployment(db: Queryable, d: NewDeployment): Promise
   await insertDeployments(db, [d]);
 }
 
-/** Rows per INSERT: 9 parameters each stays far below both databases' limit on parameters per statement. */
-const INSERT_CHUNK = 500;
-
 /** Several deployments in as few statements as the chunk size allows (runs finishing in one transaction). */
 export async function insertDeployments(db: Queryable, rows: readonly NewDeployment[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await db
+  await inChunks(rows, (chunk) =>
+    db
       .insertInto('deployments')
       .values(
-        rows.slice(i, i + INSERT_CHUNK).map((d) => ({
+        chunk.map((d) => ({
           id: d.id,
           release_id: d.releaseId,
           product_id: d.productId,
@@ -47,8 +44,8 @@ export async function insertDeployments(db: Queryable, rows: readonly NewDeploym
           finished_at: d.finishedAt,
         })),
       )
-      .execute();
-  }
+      .execute(),
+  );
 }
 
 function deploymentQuery(db: Queryable) {

@@ -1,5 +1,5 @@
 import { type Selectable, sql } from 'kysely';
-import { dialectOfDb, type Queryable } from '../../platform/db/database.js';
+import { dialectOfDb, inChunks, type Queryable } from '../../platform/db/database.js';
 import type { RunTable, StepRunTable } from '../../platform/db/schema.js';
 import { newId } from '../../platform/ids.js';
 import { formatRef } from '../releases/release.js';
@@ -348,16 +348,13 @@ export interface OutboxEntry {
   at: string;
 }
 
-/** Rows per INSERT: 7 parameters each stays far below both databases' limit on parameters per statement. */
-const OUTBOX_CHUNK = 500;
-
 /** Writes notifications to the outbox in the order given, in as few statements as the chunk size allows. */
 export async function insertOutbox(db: Queryable, entries: readonly OutboxEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += OUTBOX_CHUNK) {
-    await db
+  await inChunks(entries, (chunk) =>
+    db
       .insertInto('outbox')
       .values(
-        entries.slice(i, i + OUTBOX_CHUNK).map((e) => ({
+        chunk.map((e) => ({
           id: newId(),
           event: e.event,
           subject_type: e.subjectType,
@@ -367,8 +364,8 @@ export async function insertOutbox(db: Queryable, entries: readonly OutboxEntry[
           delivered_at: null,
         })),
       )
-      .execute();
-  }
+      .execute(),
+  );
 }
 
 export async function registerWorker(db: Queryable, w: { id: string; host: string; pid: number; now: string }): Promise<void> {

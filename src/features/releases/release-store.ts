@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/database.js';
+import { inChunks, type Queryable } from '../../platform/db/database.js';
 import type { NewRelease } from '../../platform/db/schema.js';
 import type { Change, ChangeKind, ChangeType } from './change.js';
 import { formatRef, type Release, type ReleaseStatus } from './release.js';
@@ -92,26 +92,29 @@ export async function startReleases(db: Queryable, ids: readonly string[], now: 
 }
 
 export async function insertChanges(db: Queryable, releaseId: string, changes: Change[]): Promise<void> {
-  for (let i = 0; i < changes.length; i += 200) {
-    await db
-      .insertInto('changes')
-      .values(
-        changes.slice(i, i + 200).map((c) => ({
-          id: c.id,
-          release_id: releaseId,
-          kind: c.kind,
-          type: c.type,
-          ref: c.ref,
-          title: c.title,
-          author: c.author,
-          link: c.link,
-          breaking: c.breaking ? 1 : 0,
-          after_freeze: c.afterFreeze ? 1 : 0,
-          created_at: c.createdAt,
-        })),
-      )
-      .execute();
-  }
+  await inChunks(
+    changes,
+    (chunk) =>
+      db
+        .insertInto('changes')
+        .values(
+          chunk.map((c) => ({
+            id: c.id,
+            release_id: releaseId,
+            kind: c.kind,
+            type: c.type,
+            ref: c.ref,
+            title: c.title,
+            author: c.author,
+            link: c.link,
+            breaking: c.breaking ? 1 : 0,
+            after_freeze: c.afterFreeze ? 1 : 0,
+            created_at: c.createdAt,
+          })),
+        )
+        .execute(),
+    200,
+  );
 }
 
 export async function listChanges(db: Queryable, releaseId: string): Promise<Change[]> {

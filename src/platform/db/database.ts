@@ -191,6 +191,21 @@ export function isTransientConflict(error: unknown): boolean {
   return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
 
+/**
+ * Rows per multi-row INSERT: rows of up to a dozen columns stay far below both databases' limit on parameters
+ * per statement (SQLite 32,766, PostgreSQL 65,535).
+ */
+const INSERT_CHUNK = 500;
+
+/** Calls `write` with consecutive slices of `rows` (one multi-row INSERT each), in order. */
+export async function inChunks<T>(
+  rows: readonly T[],
+  write: (chunk: readonly T[]) => Promise<unknown>,
+  size = INSERT_CHUNK,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += size) await write(rows.slice(i, i + size));
+}
+
 /** True for a unique or primary-key violation on either database: two writers raced to create one thing. */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
