@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Services, startServices } from '../../src/platform/container.js';
 import { railyardAsync, startWorkerProcess, type WorkerProcess } from '../support/cli.js';
@@ -73,6 +75,37 @@ describe.each(DIALECTS)('a worker paused past its lease (%s)', (dialect) => {
   const cli = (...args: string[]) => railyardAsync([...args, '--db', dbUrl, '--as', 'bob'], { cwd: dir });
 
   /**
+   * SIGSTOPs the worker at a moment it holds no transaction. Stopped inside one it keeps its locks (on SQLite the
+   * whole database's write lock) until it is continued, so nobody could take its step over meanwhile: no lease
+   * helps with that, and it is not what this test is about.
+   */
+  async function pauseOutsideTransaction(w: WorkerProcess): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      w.process.kill('SIGSTOP');
+      if (!(await someoneInTransaction())) return;
+      w.process.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 5 + (tries % 20)));
+    }
+    throw new Error('the worker was inside a transaction every time it was paused');
+  }
+  async function someoneInTransaction(): Promise<boolean> {
+    if (dialect === 'sqlite') {
+      const probe = new Database(dbUrl, { timeout: 100 });
+      try {
+        probe.exec('begin immediate; rollback');
+        return false;
+      } catch {
+        return true;
+      } finally {
+        probe.close();
+      }
+    }
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null`.execute(services.database.db);
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
+  /**
    * Worker A claims the run's step and has its effect applied; A is paused; worker B starts and, once A's lease
    * has run out, reaps the step (`tookOver` says when that is done). A's own command (in its own process group,
    * so not paused) finishes meanwhile; then A is continued. Returns both workers and when A was paused.
@@ -87,7 +120,7 @@ describe.each(DIALECTS)('a worker paused past its lease (%s)', (dialect) => {
     // A has written the first line of output while it held the lease.
     await eventually(async () => (await services.runs.logs(runId, { step: key, limit: 10 })).length > 0, 'A’s first output');
     const [command] = childrenOf(a.pid);
-    a.process.kill('SIGSTOP');
+    await pauseOutsideTransaction(a);
     const pausedAt = new Date().toISOString();
     const b = await startWorker();
     await eventually(() => tookOver(b), 'B to take the step over', 20_000);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Db, isConnectionError } from '../../platform/db/database.js';
+import { type Db, isConnectionError, isTransientConflict } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { ClaimedStep, Completion, RunEngine, StepOutcome } from './engine-service.js';
 import { redact } from './plan.js';
@@ -148,13 +148,32 @@ export class PlanWorker {
   }
 
   async start(): Promise<void> {
-    await registerWorker(this.db, { id: this.id, host: hostname(), pid: process.pid, now: new Date().toISOString() });
+    await this.register();
     this.offWork = this.engine.onWork(() => this.poke());
     this.maintenanceTimer = setInterval(() => this.maintain(), Math.min(1000, this.o.leaseMs / 2));
     this.maintain();
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(50, Math.floor(this.o.leaseMs / 3))));
     this.timers.push(setInterval(() => void this.flushLogs(), 250));
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Reports in. Another process may hold the database's write lock for longer than the busy timeout (on SQLite,
+   * one stopped mid-transaction holds it until it goes on), or the connection may drop: the worker says so once
+   * and keeps trying, as its loop does, rather than exiting before it started.
+   */
+  private async register(): Promise<void> {
+    for (;;) {
+      try {
+        await registerWorker(this.db, { id: this.id, host: hostname(), pid: process.pid, now: new Date().toISOString() });
+        this.recovered();
+        return;
+      } catch (error) {
+        if (!isTransientConflict(error) && !isConnectionError(error)) throw error;
+        this.failed(error);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   private poke(): void {
@@ -221,7 +240,7 @@ export class PlanWorker {
     const message = (error as Error).message;
     if (message === this.lastFailure) return;
     this.lastFailure = message;
-    process.stderr.write(`worker ${this.id}: ${message}${isConnectionError(error) ? ' (retrying)' : ''}\n`);
+    process.stderr.write(`worker ${this.id}: ${message}${isConnectionError(error) || isTransientConflict(error) ? ' (retrying)' : ''}\n`);
   }
 
   private recovered(): void {
