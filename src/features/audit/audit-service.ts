@@ -11,7 +11,17 @@ import {
   GENESIS_HASH,
   hashEvent,
 } from './audit.js';
-import { type AuditQuery, advanceHead, insertEvents, listEvents, lockHead, readBatch, readHead } from './audit-store.js';
+import {
+  type AuditQuery,
+  advanceHead,
+  type HeldHead,
+  type InsertOptions,
+  insertEvents,
+  listEvents,
+  lockHead,
+  readBatch,
+  readHead,
+} from './audit-store.js';
 
 /**
  * Appends events to the hash chain. Callers pass their open transaction so that the event commits or rolls
@@ -28,9 +38,11 @@ export class AuditLog {
    * Appends several events in order with one advance of the chain's head and one insert: the same events,
    * sequence numbers and hashes as recording them one by one, in a third of the statements or fewer.
    */
-  async recordAll(trx: Queryable, inputs: readonly AuditInput[]): Promise<AuditRecord[]> {
+  async recordAll(trx: Queryable, inputs: readonly AuditInput[], options: InsertOptions = {}): Promise<AuditRecord[]> {
     if (inputs.length === 0) return [];
-    let { seq, prevHash } = await advanceHead(trx, inputs.length);
+    let { seq, prevHash } = options.held
+      ? { seq: options.held.seq + 1, prevHash: options.held.hash }
+      : await advanceHead(trx, inputs.length);
     const at = this.deps.clock.now();
     const records: AuditRecord[] = [];
     for (const input of inputs) {
@@ -51,12 +63,15 @@ export class AuditLog {
       seq++;
       prevHash = record.hash;
     }
-    await insertEvents(trx, records);
+    await insertEvents(trx, records, options);
     return records;
   }
 
-  /** See lockHead: for callers that collect events during a transaction and record them at its end. */
-  lock(trx: Queryable): Promise<void> {
+  /**
+   * See lockHead: for callers that collect events during a transaction and record them at its end (passing
+   * what it returns to recordAll as `held`).
+   */
+  lock(trx: Queryable): Promise<HeldHead | null> {
     return lockHead(trx);
   }
 }

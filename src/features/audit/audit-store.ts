@@ -1,3 +1,4 @@
+import { type Expression, sql } from 'kysely';
 import { dialectOfDb, inChunks, type Queryable } from '../../platform/db/database.js';
 import type { AuditRow } from '../../platform/db/schema.js';
 import type { AuditRecord } from './audit.js';
@@ -32,41 +33,81 @@ export async function advanceHead(db: Queryable, count = 1): Promise<{ seq: numb
   return { seq: Number(head.seq) - count + 1, prevHash: head.hash };
 }
 
-/**
- * Takes the chain's row lock now without advancing it, for a transaction that writes its events at its end
- * but must take the lock where it would have written its first one (so writers keep one lock order).
- * SQLite needs nothing: its write transactions begin holding the only lock there is.
- */
-export async function lockHead(db: Queryable): Promise<void> {
-  if (dialectOfDb(db as never) !== 'postgres') return;
-  await db.selectFrom('audit_head').select('seq').where('id', '=', 1).forUpdate().execute();
+/** The chain's head as the transaction holding its row lock read it: where that transaction's events go on. */
+export interface HeldHead {
+  seq: number;
+  hash: string;
 }
 
-/** Appends events (consecutive, each pointing back to the one before) and moves the head's hash to the last. */
-export async function insertEvents(db: Queryable, events: readonly AuditRecord[]): Promise<void> {
+/**
+ * Takes the chain's row lock now without advancing it, for a transaction that writes its events at its end
+ * but must take the lock where it would have written its first one (so writers keep one lock order), and
+ * reads the head: what it holds cannot change before that transaction writes. SQLite needs nothing (its write
+ * transactions begin holding the only lock there is) and returns null.
+ */
+export async function lockHead(db: Queryable): Promise<HeldHead | null> {
+  if (dialectOfDb(db as never) !== 'postgres') return null;
+  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+export interface InsertOptions {
+  /** The head read by lockHead in this transaction: the events continue it and the head is moved past them. */
+  held?: HeldHead | null;
+  /**
+   * PostgreSQL only: expressions evaluated once by the statement that writes the last events, such as the
+   * transaction's `pg_notify` calls (a round trip fewer).
+   */
+  also?: readonly Expression<unknown>[];
+}
+
+const eventRow = (e: AuditRecord) => ({
+  seq: e.seq,
+  id: e.id,
+  at: e.at,
+  actor: e.actor,
+  action: e.action,
+  subject_type: e.subjectType,
+  subject_id: e.subjectId,
+  before_state: e.before,
+  after_state: e.after,
+  prev_hash: e.prevHash,
+  hash: e.hash,
+});
+
+/**
+ * Appends events (consecutive, each pointing back to the one before) and moves the head to the last. The
+ * head already counts them (advanceHead) unless `held` says where it stood. On PostgreSQL the last rows and
+ * the head are written by one statement, which refuses to move a head that is not where these events began.
+ */
+export async function insertEvents(db: Queryable, events: readonly AuditRecord[], options: InsertOptions = {}): Promise<void> {
   const last = events.at(-1);
   if (!last) return;
-  await inChunks(events, (chunk) =>
-    db
-      .insertInto('audit_events')
-      .values(
-        chunk.map((e) => ({
-          seq: e.seq,
-          id: e.id,
-          at: e.at,
-          actor: e.actor,
-          action: e.action,
-          subject_type: e.subjectType,
-          subject_id: e.subjectId,
-          before_state: e.before,
-          after_state: e.after,
-          prev_hash: e.prevHash,
-          hash: e.hash,
-        })),
-      )
-      .execute(),
-  );
-  await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
+  const { held, also = [] } = options;
+  if (dialectOfDb(db as never) !== 'postgres') {
+    if (held || also.length > 0) throw new Error('insertEvents: a held head and extra expressions are for PostgreSQL');
+    await inChunks(events, (chunk) => db.insertInto('audit_events').values(chunk.map(eventRow)).execute());
+    await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
+    return;
+  }
+  const chunks: (readonly AuditRecord[])[] = [];
+  await inChunks(events, async (chunk) => chunks.push(chunk));
+  for (const chunk of chunks.slice(0, -1)) await db.insertInto('audit_events').values(chunk.map(eventRow)).execute();
+  const lastRows = (chunks.at(-1) as readonly AuditRecord[]).map(eventRow);
+  const moved = await db
+    .with('ins', (d) => d.insertInto('audit_events').values(lastRows))
+    .with('head', (d) =>
+      d
+        .updateTable('audit_head')
+        .set(held ? { seq: last.seq, hash: last.hash } : { hash: last.hash })
+        .where('id', '=', 1)
+        .where('seq', '=', held ? held.seq : last.seq)
+        .returning('seq'),
+    )
+    .selectFrom('head')
+    .select([sql<number>`1`.as('moved'), ...also.map((e, i) => sql`${e}`.as(`also_${i}`))])
+    .execute();
+  if (moved.length !== 1) throw new Error(`the audit chain's head moved under a transaction that held it (events from ${events[0]?.seq})`);
 }
 
 export async function readHead(db: Queryable): Promise<{ seq: number; hash: string }> {

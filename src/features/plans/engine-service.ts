@@ -4,7 +4,7 @@ import type { Signal, Signals } from '../../platform/db/signals.js';
 import { newId } from '../../platform/ids.js';
 import type { AuditInput } from '../audit/audit.js';
 import type { AuditLog } from '../audit/audit-service.js';
-import { lockHead } from '../audit/audit-store.js';
+import type { HeldHead } from '../audit/audit-store.js';
 import { insertDeployments, type NewDeployment } from '../deployments/deployment-store.js';
 import { startReleases, updateReleaseStatus } from '../releases/release-store.js';
 import {
@@ -90,6 +90,8 @@ export interface Completion {
 interface Tx {
   trx: Queryable;
   events: AuditInput[];
+  /** The audit chain's head once the transaction holds its lock (null on SQLite, where nothing needs taking). */
+  head: HeldHead | null | undefined;
   /** Steps made claimable, by the time they become so: written together before the next read of steps. */
   ready: Map<string, string[]>;
   /** Steps the transaction made claimable now, and whether it made any claimable later (a wait, a backoff). */
@@ -202,20 +204,35 @@ export class RunEngine {
    * at once would have taken it, so that transactions keep taking their locks in the same order.
    */
   private async record(tx: Tx, actor: string, action: string, subjectType: string, subjectId: string, after: unknown) {
-    if (tx.events.length === 0) await this.deps.audit.lock(tx.trx);
+    await this.lockChain(tx);
     tx.events.push({ actor, action, subjectType, subjectId, after });
+  }
+
+  /** Takes the audit chain's lock (once per transaction), where a transaction's first event would take it. */
+  private async lockChain(tx: Tx): Promise<void> {
+    if (tx.head === undefined) tx.head = await this.deps.audit.lock(tx.trx);
   }
 
   /**
    * Called last in every transaction (or method given one): admits runs where runs finished, writes the steps
-   * made claimable, the deployments, the notifications and the audit events.
+   * made claimable, the deployments, the notifications and the audit events, and tells other processes what
+   * `signal` says (on PostgreSQL the NOTIFY rides on the statement that writes the last audit events).
    */
-  private async flush(tx: Tx): Promise<void> {
+  private async flush(tx: Tx, signal?: () => Signal): Promise<void> {
     await this.admitFreed(tx);
     await this.writeReady(tx);
     await insertDeployments(tx.trx, tx.deployments.splice(0));
     await insertOutbox(tx.trx, tx.outbox.splice(0));
-    await this.deps.audit.recordAll(tx.trx, tx.events.splice(0));
+    const announce = signal?.();
+    const events = tx.events.splice(0);
+    if (events.length === 0) {
+      if (announce) await this.announce(tx.trx, announce);
+      return;
+    }
+    const also = announce ? this.deps.signals.notifications(announce) : [];
+    await this.deps.audit.recordAll(tx.trx, events, { held: tx.head, also });
+    // The head has moved: a later event of this transaction reads it again.
+    tx.head = undefined;
   }
 
   /** Writes the steps made claimable so far: one statement per distinct time. */
@@ -245,6 +262,7 @@ export class RunEngine {
     const tx: Tx = {
       trx,
       events: [],
+      head: undefined,
       ready: new Map(),
       readyNow: 0,
       readyLater: false,
@@ -255,8 +273,7 @@ export class RunEngine {
       deployments: [],
     };
     const out = await body(tx);
-    await this.flush(tx);
-    if (signal) await this.announce(trx, signal(out, tx));
+    await this.flush(tx, signal && (() => signal(out, tx)));
     return out;
   }
 
@@ -632,7 +649,7 @@ export class RunEngine {
         // The audit head is locked before any environment, the order every other writer takes them in
         // (PostgreSQL would otherwise find a deadlock between this and a completion that admits the next run).
         const waiting = (await environmentsWithQueuedRuns(tx.trx)).sort();
-        if (waiting.length > 0) await lockHead(tx.trx);
+        if (waiting.length > 0) await this.lockChain(tx);
         for (const environmentId of waiting) await this.admitIn(tx, environmentId);
         const claimed = await this.claimIn(tx, owner, limit, leaseMs);
         return { claimed, runs: [...new Set([...tx.admitted, ...claimed.map((c) => c.runId)])] };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
+import { type Expression, sql } from 'kysely';
 import type { Client } from 'pg';
 import { AppError } from '../errors.js';
 import type { Queryable } from './database.js';
@@ -28,6 +28,11 @@ export interface Signals {
   readonly safetyPollMs: number | undefined;
   /** Inside a transaction: tells other processes when (and only if) it commits. Nothing on SQLite. */
   publish(trx: Queryable, signal: Signal): Promise<void>;
+  /**
+   * What publish sends, as expressions for a statement the transaction runs anyway to evaluate (a round trip
+   * fewer): the `pg_notify` calls on PostgreSQL, none on SQLite.
+   */
+  notifications(signal: Signal): Expression<unknown>[];
   /** After a commit: tells this process's listeners. */
   emit(signal: Signal): void;
   /** Signals of this process and (PostgreSQL) of others; returns the unsubscribe function. */
@@ -45,6 +50,10 @@ export class LocalSignals implements Signals {
   }
 
   async publish(_trx: Queryable, _signal: Signal): Promise<void> {}
+
+  notifications(_signal: Signal): Expression<unknown>[] {
+    return [];
+  }
 
   emit(signal: Signal): void {
     this.events.emit('signal', signal);
@@ -108,9 +117,12 @@ export class PgSignals extends LocalSignals {
   }
 
   override async publish(trx: Queryable, signal: Signal): Promise<void> {
-    const payloads = encode(this.origin, signal);
-    if (payloads.length === 0) return;
-    await sql`select ${sql.join(payloads.map((p) => sql`pg_notify(${CHANNEL}, ${p})`))}`.execute(trx);
+    const notify = this.notifications(signal);
+    if (notify.length > 0) await sql`select ${sql.join(notify)}`.execute(trx);
+  }
+
+  override notifications(signal: Signal): Expression<unknown>[] {
+    return encode(this.origin, signal).map((p) => sql`pg_notify(${CHANNEL}, ${p})`);
   }
 
   override on(listener: (signal: Signal) => void): () => void {
