@@ -4,19 +4,27 @@ import { eventually, openPlanHarness, type PlanHarness } from '../../../test/sup
 import { lockHead } from '../audit/audit-store.js';
 
 /**
- * Lock order on PostgreSQL: every writer takes the step rows it changes before the audit chain's head, as a
- * completion does (its held steps, in id order, then the head at its first event). A writer that holds the head
- * and then waits for a step's row closes a cycle with a completion holding that row and waiting for the head;
- * PostgreSQL breaks it by failing one of them — or a promotion queued behind them for the head. SQLite has one
- * writer at a time and no such cycle, so this runs where RAILYARD_TEST_POSTGRES_URL names a server (CI sets it).
+ * Lock order on PostgreSQL: runs, then steps (each in id order), then the audit chain's head, then environments
+ * and releases. A completion locks its runs and its held steps, and takes the head only when it writes its
+ * events (or before it locks an environment or a release). A writer that holds the head and then waits for a
+ * step's row closes a cycle with a completion holding that row and waiting for the head; PostgreSQL breaks it by
+ * failing one of them — or a promotion queued behind them for the head. With the head taken late, the run's row
+ * is what keeps two transactions from moving one run on at once. SQLite has one writer at a time and none of
+ * this, so this runs where RAILYARD_TEST_POSTGRES_URL names a server (CI sets it).
  */
 const CONFIG = `plans:
   - key: pair
     steps:
       - { key: one, run: ["true"], idempotent: true }
       - { key: two, run: ["true"], idempotent: true }
+  - key: fork
+    steps:
+      - { key: a, run: ["true"], idempotent: true }
+      - { key: b, run: ["true"], idempotent: true }
+      - { key: c, needs: [a, b], run: ["true"], idempotent: true }
 environments:
   - { key: staging, tier: staging, plan: pair }
+  - { key: forked, tier: staging, plan: fork }
 products:
   - key: shop
 `;
@@ -87,6 +95,33 @@ describe.runIf(process.env.RAILYARD_TEST_POSTGRES_URL)('engine lock order (postg
       { key: 'one', status: 'ready', lost_leases: 1 },
       { key: 'two', status: 'ready', lost_leases: 1 },
     ]);
+    expect((await h.s.audit.verify()).ok).toBe(true);
+  });
+
+  it('two transactions completing the two needs of one step at the same moment leave it claimable', async () => {
+    // Each completion reads the run's steps after writing its own outcome. Were both to read before the other
+    // committed, each would see the other need still running and neither would start `c`: the run would hang.
+    const runs = 15;
+    for (let i = 0; i < runs; i++) {
+      await h.release(`shop@2.0.${i}`);
+      const run = await h.promote(`shop@2.0.${i}`, 'forked');
+      const claimed = await eventually(async () => {
+        const steps = (await h.s.engine.claim(`ghost-${i}`, 2, 60_000)).filter((c) => c.runId === run.id);
+        return steps.length === 2 && steps;
+      }, 'a and b to be claimed');
+      await Promise.all(claimed.map((step) => h.s.engine.complete([{ step, outcome: { kind: 'succeeded' }, logs: [] }])));
+      const c = await h.s.database.db
+        .selectFrom('step_runs')
+        .select(['key', 'status'])
+        .where('run_id', '=', run.id)
+        .where('key', '=', 'c')
+        .executeTakeFirstOrThrow();
+      expect(c, `run ${i + 1} of ${runs}`).toEqual({ key: 'c', status: 'ready' });
+      const [last] = await h.s.engine.claim(`ghost-${i}`, 1, 60_000);
+      if (!last) throw new Error('c was not claimable');
+      await h.s.engine.complete([{ step: last, outcome: { kind: 'succeeded' }, logs: [] }]);
+      expect((await h.finished(run.id)).status).toBe('succeeded');
+    }
     expect((await h.s.audit.verify()).ok).toBe(true);
   });
 });

@@ -36,6 +36,7 @@ import {
   insertOutbox,
   lockEnvironment,
   lockQueue,
+  lockRuns,
   type NewLog,
   nextAvailable,
   type OutboxEntry,
@@ -199,16 +200,17 @@ export class RunEngine {
     return this.deps.clock.now().toISOString();
   }
 
-  /**
-   * Notes an audit event of the transaction. The chain's lock is taken at the first one, where recording it
-   * at once would have taken it, so that transactions keep taking their locks in the same order.
-   */
+  /** Notes an audit event of the transaction: written, with the others, when it ends (flush). */
   private async record(tx: Tx, actor: string, action: string, subjectType: string, subjectId: string, after: unknown) {
-    await this.lockChain(tx);
     tx.events.push({ actor, action, subjectType, subjectId, after });
   }
 
-  /** Takes the audit chain's lock (once per transaction), where a transaction's first event would take it. */
+  /**
+   * Takes the audit chain's lock (once per transaction). The chain is one row every writer appends through, so
+   * an engine transaction takes it as late as it can: before its events are written, or before it locks an
+   * environment or a release (the order other writers take those in: the head first). What keeps two
+   * transactions from moving one run on at once is the run's own row (lockRuns), taken before its steps.
+   */
   private async lockChain(tx: Tx): Promise<void> {
     if (tx.head === undefined) tx.head = await this.deps.audit.lock(tx.trx);
   }
@@ -230,6 +232,7 @@ export class RunEngine {
       return;
     }
     const also = announce ? this.deps.signals.notifications(announce) : [];
+    await this.lockChain(tx);
     await this.deps.audit.recordAll(tx.trx, events, { held: tx.head, also });
     // The head has moved: a later event of this transaction reads it again.
     tx.head = undefined;
@@ -379,6 +382,7 @@ export class RunEngine {
 
   private async admitIn(tx: Tx, environmentId: string): Promise<void> {
     const { trx } = tx;
+    await this.lockChain(tx);
     const concurrency = await lockEnvironment(trx, environmentId);
     const queued = await queuedRuns(trx, environmentId);
     if (queued.length === 0) return;
@@ -558,6 +562,8 @@ export class RunEngine {
   /** `steps`: the run's steps as the caller holds them (statuses current), when it has them. */
   private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null, steps?: readonly ProgressStep[]): Promise<void> {
     const { trx } = tx;
+    // A finishing run may release its release and frees its environment: the chain's lock comes first.
+    await this.lockChain(tx);
     const now = this.now();
     // Steps the run never reached (the rollback of a run that succeeded) read as skipped, not as still to come.
     if (!steps || steps.some((s) => s.status === 'pending')) {
@@ -646,10 +652,8 @@ export class RunEngine {
     const { claimed, runs } = await this.transaction(
       async (tx) => {
         // Queued runs enter their environments first (when a slot is free), so their first steps are claimable now.
-        // The audit head is locked before any environment, the order every other writer takes them in
-        // (PostgreSQL would otherwise find a deadlock between this and a completion that admits the next run).
+        // admitIn takes the audit head before the environment, the order every other writer takes them in.
         const waiting = (await environmentsWithQueuedRuns(tx.trx)).sort();
-        if (waiting.length > 0) await this.lockChain(tx);
         for (const environmentId of waiting) await this.admitIn(tx, environmentId);
         const claimed = await this.claimIn(tx, owner, limit, leaseMs);
         return { claimed, runs: [...new Set([...tx.admitted, ...claimed.map((c) => c.runId)])] };
@@ -753,7 +757,7 @@ export class RunEngine {
   }
 
   /**
-   * The steps still held are read in one statement; outcomes are applied in the order given (a second
+   * The runs are locked and the steps still held read, one statement each; outcomes are applied in the order given (a second
    * completion of the same attempt finds it no longer running and is refused, as it would be on its own);
    * successes are written together; then each run moves on from its steps, read together.
    */
@@ -764,6 +768,15 @@ export class RunEngine {
     const { trx } = tx;
     const refused: string[] = [];
     const runsToProgress = new Set<string>();
+    // The runs first, then their steps: the order every transaction that moves runs on takes them in.
+    const runs = new Map(
+      (
+        await lockRuns(
+          trx,
+          completions.map((c) => c.step.runId),
+        )
+      ).map((r) => [r.id, r]),
+    );
     const held = new Map(
       (
         await heldSteps(
@@ -805,10 +818,8 @@ export class RunEngine {
         updated_at: now,
       });
     }
-    const runs = new Map<string, RunRow>();
     if (runsToProgress.size > 0) {
       const ids = [...runsToProgress];
-      for (const r of await runRows(trx, ids)) runs.set(r.id, r);
       const stepsByRun = new Map<string, ProgressStep[]>();
       for (const s of await this.progressSteps(tx, ids)) stepsByRun.set(s.run_id, [...(stepsByRun.get(s.run_id) ?? []), s]);
       for (const runId of ids) {
@@ -881,9 +892,13 @@ export class RunEngine {
     await this.transaction(
       async (tx) => {
         const { trx } = tx;
-        // Every row first (in id order), then the audit head at the first event: the order a completion takes
+        // The runs, then every step row (each in id order), then the audit head: the order a completion takes
         // them in. Locking each row after the head was taken for the one before it deadlocked with a completion
         // of that row (PostgreSQL then failed one of the two, or a promotion queued behind them for the head).
+        await lockRuns(
+          trx,
+          expired.map((s) => s.run_id),
+        );
         const held = new Map(
           (
             await heldSteps(
@@ -933,13 +948,9 @@ export class RunEngine {
       const queued = await this.transaction(
         async (tx) => {
           const { trx } = tx;
-          const fresh = await trx
-            .selectFrom('runs')
-            .selectAll()
-            .where('id', '=', run.id)
-            .where('status', '=', 'scheduled')
-            .executeTakeFirst();
-          if (!fresh) return false;
+          // Locked, then looked at: a second worker starting the same run finds it queued already.
+          const [fresh] = await lockRuns(trx, [run.id]);
+          if (fresh?.status !== 'scheduled') return false;
           if (!check.allowed) {
             const next = check.nextOpen ?? new Date(Date.parse(now) + 60_000).toISOString();
             await setRun(trx, run.id, { scheduled_at: next, updated_at: now });

@@ -19,6 +19,7 @@ import {
   listLogs,
   listRuns,
   liveWorkerCount,
+  lockRuns,
   type RunQuery,
   type RunRow,
   type StepRow,
@@ -268,7 +269,7 @@ export class RunService {
     body: (trx: Queryable, run: RunRow, step: StepRow) => Promise<{ action: string; after: unknown }>,
   ): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
-      const run = await this.mustFind(trx, id);
+      const run = await this.mustFind(trx, id, true);
       const steps = await stepRows(trx, id);
       const phase = run.status === 'rolling_back' ? 'rollback' : 'deploy';
       const step = steps.find((s) => s.key === key && s.phase === phase) ?? steps.find((s) => s.key === key);
@@ -285,7 +286,7 @@ export class RunService {
   /** Stops a run that has not finished: its open steps are cancelled (a running command is killed). */
   async cancel(id: string, actor: string, reason?: string): Promise<RunDetail> {
     await this.deps.db.transaction().execute(async (trx) => {
-      const run = await this.mustFind(trx, id);
+      const run = await this.mustFind(trx, id, true);
       if (isFinal(run.status)) throw new AppError('conflict', `run ${id} has already ${run.status}; there is nothing to cancel`);
       const now = this.deps.clock.now().toISOString();
       for (const s of await stepRows(trx, id)) {
@@ -323,7 +324,7 @@ export class RunService {
 
   private async reopen(id: string, actor: string, how: 'retry' | 'resume', to: 'pending' | 'skipped', reason?: string): Promise<RunDetail> {
     await this.deps.db.transaction().execute(async (trx) => {
-      const run = await this.mustFind(trx, id);
+      const run = await this.mustFind(trx, id, true);
       const status = run.status as RunStatus;
       if (status !== 'failed' && status !== 'needs_attention') {
         const hint = status === 'rolled_back' ? ': it was rolled back; promote the release again to start over' : '';
@@ -379,8 +380,9 @@ export class RunService {
     return this.show(id);
   }
 
-  private async mustFind(db: Queryable, id: string): Promise<RunRow> {
-    const run = await findRunRow(db, id);
+  /** `lock`: the run is about to be moved on in this transaction (see lockRuns). */
+  private async mustFind(db: Queryable, id: string, lock = false): Promise<RunRow> {
+    const run = lock ? (await lockRuns(db, [id]))[0] : await findRunRow(db, id);
     if (!run) throw notFound('run', id);
     return run;
   }

@@ -133,6 +133,23 @@ export async function activeRuns(db: Queryable, environmentId: string): Promise<
 
 export type RunSlot = Pick<RunRow, 'id' | 'product_id' | 'status'>;
 
+/**
+ * The runs, locked until commit on PostgreSQL (FOR NO KEY UPDATE, in id order; rows that reference a run take
+ * FOR KEY SHARE on it and are not held up). Whoever moves a run on holds it first: two transactions then never
+ * both read its steps and each miss the other's writes. Locks are taken runs → steps → audit head →
+ * environments → releases. SQLite's writers hold the whole database already.
+ */
+export async function lockRuns(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
+  if (ids.length === 0) return [];
+  let query = db
+    .selectFrom('runs')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('id');
+  if (dialectOfDb(db as never) === 'postgres') query = query.forNoKeyUpdate();
+  return query.execute();
+}
+
 export async function runRows(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
