@@ -562,8 +562,6 @@ export class RunEngine {
   /** `steps`: the run's steps as the caller holds them (statuses current), when it has them. */
   private async finishIn(tx: Tx, run: RunRow, status: RunStatus, error: string | null, steps?: readonly ProgressStep[]): Promise<void> {
     const { trx } = tx;
-    // A finishing run may release its release and frees its environment: the chain's lock comes first.
-    await this.lockChain(tx);
     const now = this.now();
     // Steps the run never reached (the rollback of a run that succeeded) read as skipped, not as still to come.
     if (!steps || steps.some((s) => s.status === 'pending')) {
@@ -629,6 +627,7 @@ export class RunEngine {
     if (tier !== 'prod') return;
     const release = await trx.selectFrom('releases').select('status').where('id', '=', run.release_id).executeTakeFirst();
     if (release?.status === 'ready') {
+      await this.lockChain(tx); // before the release's row, as other writers of releases take them
       await updateReleaseStatus(trx, run.release_id, 'released', now);
       await this.record(tx, 'railyard', 'release.status_changed', 'release', run.release_id, { status: 'released', run: run.id });
     }
