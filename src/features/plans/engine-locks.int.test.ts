@@ -1,6 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, openPlanHarness, type PlanHarness } from '../../../test/support/plans.js';
+import type { Db } from '../../platform/db/database.js';
+import type { Database } from '../../platform/db/schema.js';
 import { lockHead } from '../audit/audit-store.js';
 
 /**
@@ -25,9 +27,37 @@ const CONFIG = `plans:
 environments:
   - { key: staging, tier: staging, plan: pair }
   - { key: forked, tier: staging, plan: fork }
+  - { key: held, tier: staging, plan: pair }
 products:
   - key: shop
 `;
+
+/**
+ * A transaction that has locked a row (`lock`) and, once released, takes the audit head and commits: resolves
+ * when the row is held; `outcome` is 'committed' or the error that ended the transaction.
+ */
+async function rowThenHead(db: Db, lock: (trx: Transaction<Database>) => Promise<unknown>) {
+  let release: () => void = () => {};
+  const proceed = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let holding: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    holding = resolve;
+  });
+  const outcome = db
+    .transaction()
+    .execute(async (trx) => {
+      await lock(trx);
+      holding();
+      await proceed;
+      await lockHead(trx);
+      return 'committed';
+    })
+    .catch((error: Error) => error.message);
+  await held;
+  return { outcome, release };
+}
 
 describe.runIf(process.env.RAILYARD_TEST_POSTGRES_URL)('engine lock order (postgres)', () => {
   let h: PlanHarness;
@@ -52,25 +82,9 @@ describe.runIf(process.env.RAILYARD_TEST_POSTGRES_URL)('engine lock order (postg
     await db.updateTable('step_runs').set({ lease_expires_at: '2000-01-01T00:00:01.000Z' }).where('id', '=', second.id).execute();
 
     // A completion of `two` has taken its row and is about to record its event (the audit head).
-    let release: () => void = () => {};
-    const proceed = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
-    const completion = db
-      .transaction()
-      .execute(async (trx) => {
-        await trx.selectFrom('step_runs').select('id').where('id', '=', second.id).forUpdate().execute();
-        holding();
-        await proceed;
-        await lockHead(trx);
-        return 'committed';
-      })
-      .catch((error: Error) => error.message);
-    await held;
+    const { outcome: completion, release } = await rowThenHead(db, (trx) =>
+      trx.selectFrom('step_runs').select('id').where('id', '=', second.id).forUpdate().execute(),
+    );
 
     const reaping = h.s.engine.reapExpired().catch((error: Error) => error.message);
     // The reaper is blocked on `two`'s row (whatever it holds besides) before the completion asks for the head.
@@ -122,6 +136,38 @@ describe.runIf(process.env.RAILYARD_TEST_POSTGRES_URL)('engine lock order (postg
       await h.s.engine.complete([{ step: last, outcome: { kind: 'succeeded' }, logs: [] }]);
       expect((await h.finished(run.id)).status).toBe('succeeded');
     }
+    expect((await h.s.audit.verify()).ok).toBe(true);
+  });
+
+  it('admission passes over a queued run another transaction holds instead of waiting for it with the head', async () => {
+    await h.release('shop@3.0.0');
+    const run = await h.promote('shop@3.0.0', 'held');
+    const db = h.s.database.db;
+    // A cancel of the queued run: it has locked the run and will take the audit head to record its event.
+    const { outcome: cancelling, release } = await rowThenHead(db, (trx) =>
+      trx.selectFrom('runs').select('id').where('id', '=', run.id).forNoKeyUpdate().execute(),
+    );
+
+    // A worker admits into the environment meanwhile (holding the head and the environment): it passes the run
+    // over rather than wait for it — waiting would close a cycle with the cancel as soon as it asks for the head.
+    const admitting = h.s.engine
+      .claim('worker', 2, 60_000)
+      .then((claimed) => claimed.filter((c) => c.runId === run.id).length)
+      .catch((error: Error) => error.message);
+    const admitted = await Promise.race([admitting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3_000))]);
+    release();
+    expect(admitted).toBe(0);
+    expect(await cancelling).toBe('committed');
+
+    // Once the other transaction is done, the next admission starts the run.
+    expect((await h.s.runs.show(run.id)).status).toBe('queued');
+    const claimed = await h.s.engine.claim('worker', 4, 60_000);
+    expect(
+      claimed
+        .filter((c) => c.runId === run.id)
+        .map((c) => c.key)
+        .sort(),
+    ).toEqual(['one', 'two']);
     expect((await h.s.audit.verify()).ok).toBe(true);
   });
 });

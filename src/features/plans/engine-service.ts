@@ -36,6 +36,7 @@ import {
   insertOutbox,
   lockEnvironment,
   lockQueue,
+  lockQueuedRuns,
   lockRuns,
   type NewLog,
   nextAvailable,
@@ -44,7 +45,6 @@ import {
   progressStepsOfRuns,
   queuedRuns,
   type RunRow,
-  runRows,
   type StepRow,
   setRun,
   setRuns,
@@ -389,7 +389,7 @@ export class RunEngine {
     const active = await activeRuns(trx, environmentId);
     const busy = new Set(active.map((r) => r.product_id));
     let free = concurrency - active.length;
-    const starting: string[] = [];
+    let starting: string[] = [];
     for (const run of queued) {
       if (free <= 0) break;
       if (busy.has(run.product_id)) continue;
@@ -397,8 +397,11 @@ export class RunEngine {
       free--;
       starting.push(run.id);
     }
+    // Chosen in queue order; one another transaction holds (it is being cancelled) waits for the next admission,
+    // and so does its product: its slot stays free until then.
+    const rows = new Map((await lockQueuedRuns(trx, starting)).map((r) => [r.id, r]));
+    starting = starting.filter((id) => rows.has(id));
     if (starting.length === 0) return;
-    const rows = new Map((await runRows(trx, starting)).map((r) => [r.id, r]));
     const now = this.now();
     // The runs, and their releases still planned, change status together: two statements, not two per run.
     await setRuns(trx, starting, { status: 'running', started_at: now, updated_at: now });

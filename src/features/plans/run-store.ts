@@ -150,9 +150,16 @@ export async function lockRuns(db: Queryable, ids: readonly string[]): Promise<R
   return query.execute();
 }
 
-export async function runRows(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
+/**
+ * The queued runs among `ids` that admission may start now, locked (PostgreSQL). Admission holds the audit head
+ * and the environment already, so it must not wait for a run's row: a run locked by another transaction (being
+ * cancelled, say, which takes the head after the run) is skipped (SKIP LOCKED), and so is one no longer queued.
+ */
+export async function lockQueuedRuns(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('runs').selectAll().where('id', 'in', ids).execute();
+  let query = db.selectFrom('runs').selectAll().where('id', 'in', ids).where('status', '=', 'queued').orderBy('id');
+  if (dialectOfDb(db as never) === 'postgres') query = query.forNoKeyUpdate().skipLocked();
+  return query.execute();
 }
 
 /**
