@@ -113,6 +113,33 @@ async function until(probe: () => Promise<boolean>, what: string, pollMs: number
   }
 }
 
+/**
+ * Continues the paused worker processes and waits until `done` (failing if one of them exits), sampling what
+ * the database's connections waited on meanwhile. `resumed` is when they were continued (epoch ms).
+ */
+async function resumeUntil(
+  admin: string,
+  databaseUrl: string,
+  workers: readonly { process: ChildProcess; output(): string }[],
+  who: string,
+  what: string,
+  done: () => Promise<boolean>,
+): Promise<{ resumed: number; activity: string }> {
+  const sampler = await sampleActivity(admin, databaseName(databaseUrl));
+  const resumed = Date.now();
+  for (const w of workers) w.process.kill('SIGCONT');
+  await until(
+    async () => {
+      const gone = workers.find((w) => w.process.exitCode !== null || w.process.signalCode !== null);
+      if (gone) throw new Error(`${who} exited during the load:\n${gone.output()}`);
+      return done();
+    },
+    what,
+    100,
+  );
+  return { resumed, activity: describeActivity(await sampler.stop()) };
+}
+
 /** Resolves with a key's first ledger call once it has been answered. */
 class LedgerWaits {
   private readonly answered = new Map<string, LedgerCall>();
@@ -195,19 +222,16 @@ async function railyard(admin: string, workers: number, cfg: Settings, ledger: L
     for (const p of procs) p.process.kill('SIGSTOP');
     const promoted = await promoteLoad(services, cfg.loadRuns);
     log(`postgres: Railyard, ${workers} worker(s): ${promoted.runs.length} runs promoted in ${ms(promoted.ms)} (workers paused)`);
-    const sampler = await sampleActivity(admin, databaseName(database.url));
-    const resumed = Date.now();
-    for (const p of procs) p.process.kill('SIGCONT');
-    await until(
+    const { resumed, activity } = await resumeUntil(
+      admin,
+      database.url,
+      procs,
+      'a railyard worker',
+      'the load runs to finish',
       async () => {
-        const gone = procs.find((p) => p.process.exitCode !== null || p.process.signalCode !== null);
-        if (gone) throw new Error(`a railyard worker exited during the load:\n${gone.output()}`);
         return (await openLoadRuns(db)) === 0;
       },
-      'the load runs to finish',
-      100,
     );
-    const activity = describeActivity(await sampler.stop());
     const outcome = await loadOutcome(db);
     const units = promoted.runs.length * STEPS;
     const elapsedMs = outcome.lastFinished - resumed;
@@ -365,19 +389,14 @@ async function graphile(
     log(
       `postgres: graphile-worker (${mode.name}), ${workers} worker(s): ${units} jobs added in ${ms(performance.now() - addStart)} (workers paused)`,
     );
-    const sampler = await sampleActivity(admin, databaseName(database.url));
-    const resumed = Date.now();
-    for (const c of children) c.process.kill('SIGCONT');
-    await until(
-      async () => {
-        const gone = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-        if (gone) throw new Error(`a graphile-worker process exited during the load:\n${gone.output()}`);
-        return (await queued()) === 0;
-      },
+    const { resumed, activity } = await resumeUntil(
+      admin,
+      database.url,
+      children,
+      'a graphile-worker process',
       'the jobs to finish',
-      100,
+      async () => (await queued()) === 0,
     );
-    const activity = describeActivity(await sampler.stop());
     const reports = await Promise.all(children.map((c) => c.request()));
     const ran = reports.flatMap((r) => r.ran);
     const lastEnd = Math.max(...reports.map((r) => r.lastEnd));
