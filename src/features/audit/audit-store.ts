@@ -84,30 +84,30 @@ export async function insertEvents(db: Queryable, events: readonly AuditRecord[]
   const last = events.at(-1);
   if (!last) return;
   const { held, also = [] } = options;
-  if (dialectOfDb(db as never) !== 'postgres') {
-    if (held || also.length > 0) throw new Error('insertEvents: a held head and extra expressions are for PostgreSQL');
-    await inChunks(events, (chunk) => db.insertInto('audit_events').values(chunk.map(eventRow)).execute());
-    await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
-    return;
-  }
-  const chunks: (readonly AuditRecord[])[] = [];
-  await inChunks(events, async (chunk) => chunks.push(chunk));
-  for (const chunk of chunks.slice(0, -1)) await db.insertInto('audit_events').values(chunk.map(eventRow)).execute();
-  const lastRows = (chunks.at(-1) as readonly AuditRecord[]).map(eventRow);
-  const moved = await db
-    .with('ins', (d) => d.insertInto('audit_events').values(lastRows))
-    .with('head', (d) =>
-      d
-        .updateTable('audit_head')
-        .set(held ? { seq: last.seq, hash: last.hash } : { hash: last.hash })
-        .where('id', '=', 1)
-        .where('seq', '=', held ? held.seq : last.seq)
-        .returning('seq'),
-    )
-    .selectFrom('head')
-    .select([sql<number>`1`.as('moved'), ...also.map((e, i) => sql`${e}`.as(`also_${i}`))])
-    .execute();
-  if (moved.length !== 1) throw new Error(`the audit chain's head moved under a transaction that held it (events from ${events[0]?.seq})`);
+  const postgres = dialectOfDb(db as never) === 'postgres';
+  if (!postgres && (held || also.length > 0)) throw new Error('insertEvents: a held head and extra expressions are for PostgreSQL');
+  // On PostgreSQL the last chunk goes in with the head (and `also`); every other chunk is a plain insert.
+  const moveHeadWith = async (rows: readonly AuditRecord[]) => {
+    const moved = await db
+      .with('ins', (d) => d.insertInto('audit_events').values(rows.map(eventRow)))
+      .with('head', (d) =>
+        d
+          .updateTable('audit_head')
+          .set(held ? { seq: last.seq, hash: last.hash } : { hash: last.hash })
+          .where('id', '=', 1)
+          .where('seq', '=', held ? held.seq : last.seq)
+          .returning('seq'),
+      )
+      .selectFrom('head')
+      .select([sql<number>`1`.as('moved'), ...also.map((e, i) => sql`${e}`.as(`also_${i}`))])
+      .execute();
+    if (moved.length !== 1)
+      throw new Error(`the audit chain's head moved under a transaction that held it (events from ${events[0]?.seq})`);
+  };
+  await inChunks(events, (chunk) =>
+    postgres && chunk.at(-1) === last ? moveHeadWith(chunk) : db.insertInto('audit_events').values(chunk.map(eventRow)).execute(),
+  );
+  if (!postgres) await db.updateTable('audit_head').set({ hash: last.hash }).where('id', '=', 1).execute();
 }
 
 export async function readHead(db: Queryable): Promise<{ seq: number; hash: string }> {
